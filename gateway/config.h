@@ -1,0 +1,129 @@
+/*
+ * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
+ *
+ * config: bailey.conf in memory.  Parsed by the parent at start and on
+ * SIGHUP, and again by each re-executed child from the same bytes (the
+ * parent hands the file's contents over in a memfd), so every role sees the
+ * same configuration.  Trusts the file's owner (root), but still reports
+ * every error as file:line and never overflows on long values.
+ */
+#ifndef BAILEY_CONFIG_H
+#define BAILEY_CONFIG_H
+
+#include <limits.h>
+/* PATH_MAX: -Ilib makes <limits.h> find lib/limits.h, not the libc one. */
+#include <linux/limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_LISTENERS	32
+#define CONF_MAX_SERVERS	32
+#define CONF_MAX_MAPS		8
+#define CONF_MAX_ADDR		64
+#define CONF_MAX_HOSTNAME	256
+#define CONF_MAX_KEY		256
+#define CONF_MAX_PATH		PATH_MAX
+
+enum proto {
+	PROTO_IMAP = 0,
+	PROTO_POP3 = 1,
+};
+
+enum isolation {
+	ISOLATION_SHARED = 0,		/* many connections per worker */
+	ISOLATION_PER_CONNECTION = 1,	/* one connection per worker */
+};
+
+/* TLS mode of a listener or a backend (issue 4 fills these in). */
+enum tls_mode {
+	TLS_MODE_NONE = 0,		/* plain */
+	TLS_MODE_STARTTLS = 1,		/* STARTTLS/STLS offered */
+	TLS_MODE_REQUIRED = 2,		/* STARTTLS/STLS before login */
+	TLS_MODE_IMPLICIT = 3,		/* TLS from the first byte */
+};
+
+enum map_type {
+	MAP_REGEX = 0,			/* Perdition popmap.re format */
+	MAP_STATIC = 1,			/* key: value text file */
+};
+
+struct listen_conf {
+	char		addr[CONF_MAX_ADDR];	/* numeric IPv4 or IPv6 */
+	uint16_t	port;
+	enum proto	proto;
+	enum tls_mode	tls;
+	int		line;			/* for error messages */
+};
+
+/* A default backend server; chosen round robin when no map answers. */
+struct server_conf {
+	char		host[CONF_MAX_HOSTNAME];
+	uint16_t	port;
+	enum proto	proto;
+	enum tls_mode	tls;
+};
+
+struct map_conf {
+	enum map_type	type;
+	char		path[CONF_MAX_PATH];
+	/* Comma-separated query keys, e.g. "\\u@\\d,\\u"; first hit wins. */
+	char		key[CONF_MAX_KEY];
+};
+
+struct bailey_conf {
+	struct listen_conf	listeners[CONF_MAX_LISTENERS];
+	size_t			nlisteners;
+	struct server_conf	servers[CONF_MAX_SERVERS];
+	size_t			nservers;
+	struct map_conf		maps[CONF_MAX_MAPS];
+	size_t			nmaps;
+
+	unsigned		workers;		/* default: cores */
+	enum isolation		isolation;
+	unsigned		max_connections;
+	unsigned		max_bad_commands;
+	unsigned		max_auth_attempts;
+	unsigned		auth_fail_delay_ms;
+	unsigned		timeout_login;		/* seconds */
+	unsigned		timeout_idle;		/* seconds */
+	unsigned		timeout_connect;	/* seconds */
+	uint16_t		backend_port[2];	/* by enum proto */
+	char			domain_delimiter;	/* '@' */
+
+	int			log_level;		/* enum log_level */
+	int			log_syslog;		/* 0/1 */
+	int			log_stderr;		/* 0/1 */
+};
+
+/* Sets every field to its documented default. */
+void	config_defaults(struct bailey_conf *);
+/*
+ * Parses text (not NUL-terminated; len bytes) named fname in messages.
+ * Reports each error as "fname:line: message" through log_warnx and keeps
+ * going; returns 0, or -1 if there was any error.
+ */
+int	config_parse(struct bailey_conf *, const char *fname, const char *text,
+	    size_t len);
+/* Reads the whole file (at most 1 MiB) into *text_r (malloc). 0 / -1. */
+int	config_read_file(const char *path, char **text_r, size_t *len_r);
+const char *proto_name(enum proto);
+
+/*
+ * Added by the config task.  config_parse() is config_parser_new() (which
+ * calls config_defaults() on conf), one config_parser_feed() and
+ * config_parser_finish().  Feeding in pieces gives the same result as one
+ * call.  fname must outlive the parser.  finish frees the parser, NULLs
+ * the pointer and returns 0, or -1 if any error was reported.
+ */
+struct config_parser;
+struct config_parser *config_parser_new(struct bailey_conf *,
+	    const char *fname);
+void	config_parser_feed(struct config_parser *, const char *text,
+	    size_t len);
+int	config_parser_finish(struct config_parser **);
+/* The grammar's top-level keywords in table (sorted) order; NULL past the
+ * end.  config_word: every other fixed word the grammar accepts. */
+const char *config_keyword(size_t);
+const char *config_word(size_t);
+
+#endif

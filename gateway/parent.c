@@ -1,0 +1,926 @@
+/*
+ * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
+ *
+ * parent: supervision and message routing.  Runs as root and never reads
+ * client bytes.  A worker asks for a backend with MSG_LOOKUP; the parent
+ * asks lookup, turns the answer (or the default servers, round robin) into
+ * a candidate list, asks the dialer to connect, and hands the connected
+ * socket to the worker.  Workers are not trusted: a malformed message from
+ * one is logged and dropped, and the worker is stopped.
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parent.h"
+
+#define DRAIN_TIMEOUT_MS	10000
+#define RESPAWN_DELAY_MS	1000
+#define CRASH_WINDOW_MS		2000
+
+enum req_stage {
+	REQ_FREE = 0,
+	REQ_LOOKUP,
+	REQ_CONNECT,
+};
+
+struct req {
+	enum req_stage	 stage;
+	uint32_t	 seq;
+	struct child	*worker;
+	struct child	*helper;	/* lookup or dialer asked */
+	uint64_t	 session;
+	enum proto	 proto;
+	char		 user[MAX_USER + 1];
+	char		 login_user[MAX_USER + 1];
+};
+
+static struct child	**children;
+static size_t		  nchildren, capchildren;
+static struct req	 *reqs;
+static size_t		  nreqs;
+static uint32_t		  req_seq;
+
+static struct bailey_conf *conf_cur;
+static int		  conffd_cur = -1;
+static unsigned		  gen_cur;
+static int		  lfds[CONF_MAX_LISTENERS];
+static size_t		  nlfds;
+static unsigned		  rr_next[2];
+static unsigned		  next_worker_index;
+static int		  shutting_down;
+static const char	 *conf_path;
+
+static struct child	 **graveyard;
+static size_t		  ngraveyard;
+static struct ev_io	  sig_io;
+static struct ev_timer	  drain_timer, respawn_timer;
+
+static void	parent_child_io(struct ev_io *, uint32_t);
+static void	pool_check(void);
+
+/* ---- children table ------------------------------------------------ */
+
+static void
+children_add(struct child *c)
+{
+	if (nchildren == capchildren) {
+		capchildren = capchildren ? capchildren * 2 : 16;
+		children = reallocarray(children, capchildren,
+		    sizeof(*children));
+		if (children == NULL) {
+			fatal("children");
+		}
+	}
+	children[nchildren++] = c;
+	ev_io_set(&c->io, c->chan.fd, EPOLLIN, parent_child_io, c);
+}
+
+static struct child *
+child_find_role(enum role role)
+{
+	size_t	i;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i]->role == role && !children[i]->draining &&
+		    children[i]->pid > 0 && children[i]->chan.fd != -1) {
+			return children[i];
+		}
+	}
+	return NULL;
+}
+
+static struct child *
+spawn_role(enum role role, unsigned index)
+{
+	struct child *c;
+
+	c = spawn_child(role, index, gen_cur, conffd_cur, lfds, nlfds);
+	if (c != NULL) {
+		children_add(c);
+	}
+	return c;
+}
+
+static void
+child_send(struct child *c, const struct msg_out *m, int fd)
+{
+	if (c->chan.fd == -1 || chan_send(&c->chan, m, fd) == -1) {
+		log_debug("send to %s %d failed", role_name(c->role),
+		    (int)c->pid);
+		return;
+	}
+	if (chan_pending(&c->chan)) {
+		ev_io_events(&c->io, EPOLLIN | EPOLLOUT);
+	}
+}
+
+static void
+child_drain(struct child *c)
+{
+	struct msg_out	m;
+
+	if (c->draining) {
+		return;
+	}
+	c->draining = 1;
+	msg_init(&m, MSG_DRAIN);
+	child_send(c, &m, -1);
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+static struct req *
+req_new(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nreqs; i++) {
+		if (reqs[i].stage == REQ_FREE) {
+			break;
+		}
+	}
+	if (i == nreqs) {
+		if (nreqs >= (1u << 20)) {
+			return NULL;
+		}
+		reqs = reallocarray(reqs, nreqs ? nreqs * 2 : 64,
+		    sizeof(*reqs));
+		if (reqs == NULL) {
+			fatal("reqs");
+		}
+		memset(reqs + nreqs, 0, (nreqs ? nreqs : 64) * sizeof(*reqs));
+		nreqs = nreqs ? nreqs * 2 : 64;
+	}
+	memset(&reqs[i], 0, sizeof(reqs[i]));
+	reqs[i].seq = ++req_seq;
+	return &reqs[i];
+}
+
+static uint64_t
+req_id(const struct req *r)
+{
+	return ((uint64_t)r->seq << 32) | (uint64_t)(r - reqs);
+}
+
+static struct req *
+req_find(uint64_t id, enum req_stage stage)
+{
+	size_t	i = (size_t)(id & 0xffffffffu);
+
+	if (i >= nreqs || reqs[i].stage != stage ||
+	    reqs[i].seq != (uint32_t)(id >> 32)) {
+		return NULL;
+	}
+	return &reqs[i];
+}
+
+static void
+req_free(struct req *r)
+{
+	secure_zero(r, sizeof(*r));
+}
+
+/* Ends a request: tells the worker (if still there) and frees it. */
+static void
+req_finish(struct req *r, enum backend_status status, const char *backend,
+    int fd)
+{
+	struct msg_out	m;
+
+	if (r->worker != NULL) {
+		msg_init(&m, MSG_BACKEND);
+		msg_add_u64(&m, r->session);
+		msg_add_u8(&m, (uint8_t)status);
+		msg_add_str(&m, r->login_user[0] ? r->login_user : r->user);
+		msg_add_str(&m, backend);
+		child_send(r->worker, &m, fd);
+	} else if (fd != -1) {
+		close(fd);
+	}
+	req_free(r);
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+static void
+route_connect(struct req *r, const char *host, uint16_t port, int from_map)
+{
+	struct msg_out	 m;
+	struct child	*dialer;
+	unsigned	 n = 0, i, start;
+	size_t		 k;
+
+	msg_init(&m, MSG_CONNECT);
+	msg_add_u64(&m, req_id(r));
+	msg_add_u32(&m, conf_cur->timeout_connect * 1000);
+	if (from_map) {
+		msg_add_u8(&m, 1);
+		msg_add_str(&m, host);
+		msg_add_u16(&m, port ? port : conf_cur->backend_port[r->proto]);
+	} else {
+		for (k = 0; k < conf_cur->nservers; k++) {
+			if (conf_cur->servers[k].proto == r->proto) {
+				n++;
+			}
+		}
+		if (n == 0) {
+			req_finish(r, BACKEND_NONE, "", -1);
+			return;
+		}
+		msg_add_u8(&m, (uint8_t)n);
+		start = rr_next[r->proto]++ % n;
+		for (i = 0; i < n; i++) {
+			unsigned want = (start + i) % n, seen = 0;
+
+			for (k = 0; k < conf_cur->nservers; k++) {
+				const struct server_conf *s =
+				    &conf_cur->servers[k];
+
+				if (s->proto != r->proto) {
+					continue;
+				}
+				if (seen++ == want) {
+					msg_add_str(&m, s->host);
+					msg_add_u16(&m, s->port);
+					break;
+				}
+			}
+		}
+	}
+	if ((dialer = child_find_role(ROLE_DIALER)) == NULL) {
+		req_finish(r, BACKEND_TEMPFAIL, "", -1);
+		return;
+	}
+	r->stage = REQ_CONNECT;
+	r->helper = dialer;
+	child_send(dialer, &m, -1);
+}
+
+static void
+on_worker_lookup(struct child *w, struct msg_in *in)
+{
+	struct msg_out	 m;
+	struct req	*r;
+	struct child	*lk;
+	char		 caddr[CONF_MAX_ADDR], saddr[CONF_MAX_ADDR];
+	uint16_t	 cport, sport;
+	uint64_t	 session;
+	uint8_t		 proto;
+	char		 user[MAX_USER + 1];
+
+	session = msg_get_u64(in);
+	proto = msg_get_u8(in);
+	msg_get_str(in, user, sizeof(user));
+	msg_get_str(in, caddr, sizeof(caddr));
+	cport = msg_get_u16(in);
+	msg_get_str(in, saddr, sizeof(saddr));
+	sport = msg_get_u16(in);
+	if (msg_end(in) == -1 || proto > PROTO_POP3 ||
+	    span_has_ctl(span_from_str(user))) {
+		log_warnx("worker %d: bad lookup message; stopping it",
+		    (int)w->pid);
+		kill(w->pid, SIGTERM);
+		return;
+	}
+	if ((r = req_new()) == NULL) {
+		log_warnx("too many pending logins");
+		return;
+	}
+	r->stage = REQ_LOOKUP;
+	r->worker = w;
+	r->session = session;
+	r->proto = (enum proto)proto;
+	memcpy(r->user, user, sizeof(user));
+	secure_zero(user, sizeof(user));
+	if (conf_cur->nmaps == 0) {
+		route_connect(r, NULL, 0, 0);
+		return;
+	}
+	if ((lk = child_find_role(ROLE_LOOKUP)) == NULL) {
+		req_finish(r, BACKEND_TEMPFAIL, "", -1);
+		return;
+	}
+	r->helper = lk;
+	msg_init(&m, MSG_LOOKUP);
+	msg_add_u64(&m, req_id(r));
+	msg_add_u8(&m, proto);
+	msg_add_str(&m, r->user);
+	msg_add_str(&m, caddr);
+	msg_add_u16(&m, cport);
+	msg_add_str(&m, saddr);
+	msg_add_u16(&m, sport);
+	child_send(lk, &m, -1);
+}
+
+static void
+on_lookup_result(struct child *c, struct msg_in *in)
+{
+	struct req	*r;
+	uint64_t	 id;
+	uint8_t		 status;
+	char		 user[MAX_USER + 1], host[MAX_HOST + 1];
+	uint16_t	 port;
+
+	id = msg_get_u64(in);
+	status = msg_get_u8(in);
+	msg_get_str(in, user, sizeof(user));
+	msg_get_str(in, host, sizeof(host));
+	port = msg_get_u16(in);
+	if (msg_end(in) == -1) {
+		fatalx("lookup sent a malformed result");
+	}
+	if ((r = req_find(id, REQ_LOOKUP)) == NULL || r->helper != c) {
+		return;
+	}
+	switch (status) {
+	case LOOKUP_FOUND:
+		snprintf(r->login_user, sizeof(r->login_user), "%s", user);
+		route_connect(r, host, port, 1);
+		break;
+	case LOOKUP_NOTFOUND:
+		route_connect(r, NULL, 0, 0);
+		break;
+	default:
+		req_finish(r, BACKEND_TEMPFAIL, "", -1);
+		break;
+	}
+}
+
+static void
+on_connect_result(struct child *c, struct msg_in *in)
+{
+	struct req	*r;
+	uint64_t	 id;
+	uint8_t		 status;
+	char		 peer[CONF_MAX_HOSTNAME + 16];
+
+	id = msg_get_u64(in);
+	status = msg_get_u8(in);
+	(void)msg_get_u8(in);
+	msg_get_str(in, peer, sizeof(peer));
+	if (msg_end(in) == -1 || (status == CONNECT_OK) != (in->fd != -1)) {
+		fatalx("dialer sent a malformed result");
+	}
+	if ((r = req_find(id, REQ_CONNECT)) == NULL || r->helper != c) {
+		if (in->fd != -1) {
+			close(in->fd);
+		}
+		return;
+	}
+	if (status == CONNECT_OK) {
+		req_finish(r, BACKEND_OK, peer, in->fd);
+	} else {
+		req_finish(r, BACKEND_UNREACHABLE, peer, -1);
+	}
+	in->fd = -1;
+}
+
+static void
+on_auth_ok(struct child *w, struct msg_in *in)
+{
+	char		user[MAX_USER + 1], caddr[CONF_MAX_ADDR];
+	uint16_t	cport;
+	uint8_t		proto;
+
+	(void)msg_get_u64(in);
+	proto = msg_get_u8(in);
+	msg_get_str(in, user, sizeof(user));
+	msg_get_str(in, caddr, sizeof(caddr));
+	cport = msg_get_u16(in);
+	if (msg_end(in) == -1 || proto > PROTO_POP3) {
+		log_warnx("worker %d: bad auth-ok message", (int)w->pid);
+		return;
+	}
+	log_debug("auth-ok proto=%s client=%s:%u", proto_name(proto), caddr,
+	    cport);
+}
+
+void
+parent_dispatch(struct child *c, struct msg_in *in)
+{
+	switch (c->role) {
+	case ROLE_WORKER:
+		if (in->fd != -1) {
+			log_warnx("worker %d sent an fd; stopping it",
+			    (int)c->pid);
+			kill(c->pid, SIGTERM);
+			return;
+		}
+		if (in->type == MSG_LOOKUP) {
+			on_worker_lookup(c, in);
+		} else if (in->type == MSG_AUTH_OK) {
+			on_auth_ok(c, in);
+		} else if (in->type == MSG_ACCEPTED) {
+			c->sessions = msg_get_u32(in);
+			c->busy = 1;
+			pool_check();
+		} else {
+			log_warnx("worker %d: unexpected %s", (int)c->pid,
+			    msg_type_name(in->type));
+		}
+		break;
+	case ROLE_LOOKUP:
+		if (in->type != MSG_LOOKUP_RESULT || in->fd != -1) {
+			fatalx("lookup: unexpected %s", msg_type_name(in->type));
+		}
+		on_lookup_result(c, in);
+		break;
+	case ROLE_DIALER:
+		if (in->type != MSG_CONNECT_RESULT) {
+			fatalx("dialer: unexpected %s", msg_type_name(in->type));
+		}
+		on_connect_result(c, in);
+		break;
+	default:
+		break;
+	}
+	if (in->fd != -1) {
+		close(in->fd);
+		in->fd = -1;
+	}
+}
+
+static void
+parent_child_io(struct ev_io *io, uint32_t revents)
+{
+	struct child	*c = io->arg;
+	struct msg_in	*in;
+	int		 rv, k;
+
+	if (revents & EPOLLOUT) {
+		if (chan_flush(&c->chan) == 0) {
+			ev_io_events(&c->io, EPOLLIN);
+		}
+	}
+	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		return;
+	}
+	if ((in = malloc(sizeof(*in))) == NULL) {
+		fatal("malloc");
+	}
+	for (k = 0; k < 64; k++) {
+		if ((rv = chan_recv(&c->chan, in)) != 1) {
+			break;
+		}
+		parent_dispatch(c, in);
+	}
+	free(in);
+	if (rv == -1) {
+		ev_io_del(&c->io);
+		chan_close(&c->chan);
+	}
+}
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+static int
+bind_one(const struct listen_conf *l)
+{
+	struct sockaddr_storage	ss;
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	int			 fd, on = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, l->addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(l->port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, l->addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(l->port);
+		len = sizeof(*s6);
+	} else {
+		log_warnx("listen %s: not a numeric address", l->addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ss.ss_family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 1024) == -1) {
+		log_warn("listen on %s port %u", l->addr, l->port);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Binds the listeners of nc, reusing sockets of oc for the same address. */
+static int
+bind_listeners(const struct bailey_conf *nc, const struct bailey_conf *oc,
+    int *fds)
+{
+	size_t	i, j;
+
+	for (i = 0; i < nc->nlisteners; i++) {
+		fds[i] = -1;
+		for (j = 0; oc != NULL && j < oc->nlisteners; j++) {
+			if (strcmp(oc->listeners[j].addr,
+			    nc->listeners[i].addr) == 0 &&
+			    oc->listeners[j].port == nc->listeners[i].port &&
+			    lfds[j] != -1) {
+				fds[i] = fcntl(lfds[j], F_DUPFD_CLOEXEC, 0);
+				break;
+			}
+		}
+		if (fds[i] == -1 && (fds[i] = bind_one(&nc->listeners[i])) ==
+		    -1) {
+			while (i-- > 0) {
+				close(fds[i]);
+			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+make_conffd(const char *text, size_t len)
+{
+	int	fd;
+
+	if ((fd = memfd_create("bailey.conf", MFD_CLOEXEC)) == -1) {
+		fatal("memfd_create");
+	}
+	if (write(fd, text, len) != (ssize_t)len) {
+		fatal("memfd write");
+	}
+	return fd;
+}
+
+static void
+spawn_generation(void)
+{
+	unsigned	i;
+
+	if (conf_cur->nmaps > 0) {
+		spawn_role(ROLE_LOOKUP, 0);
+	}
+	spawn_role(ROLE_DIALER, 0);
+	for (i = 0; i < conf_cur->workers; i++) {
+		spawn_role(ROLE_WORKER, next_worker_index++);
+	}
+}
+
+/* Per-connection mode: keep `workers` idle workers waiting. */
+static void
+pool_check(void)
+{
+	size_t		i;
+	unsigned	idle = 0, busy = 0;
+
+	if (shutting_down) {
+		return;
+	}
+	for (i = 0; i < nchildren; i++) {
+		struct child *c = children[i];
+
+		if (c->role != ROLE_WORKER || c->draining ||
+		    c->gen != gen_cur) {
+			continue;
+		}
+		if (c->busy) {
+			busy++;
+		} else {
+			idle++;
+		}
+	}
+	if (conf_cur->isolation != ISOLATION_PER_CONNECTION) {
+		return;
+	}
+	while (idle < conf_cur->workers &&
+	    busy + idle < conf_cur->max_connections) {
+		if (spawn_role(ROLE_WORKER, next_worker_index++) == NULL) {
+			break;
+		}
+		idle++;
+	}
+}
+
+static void
+parent_reload(void)
+{
+	struct bailey_conf	*nc;
+	char			*text;
+	size_t			 len, i;
+	int			 nfds[CONF_MAX_LISTENERS];
+
+	log_info("reloading %s", conf_path);
+	if (config_read_file(conf_path, &text, &len) == -1) {
+		return;
+	}
+	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+		fatal("calloc");
+	}
+	config_defaults(nc);
+	if (config_parse(nc, conf_path, text, len) == -1 ||
+	    bind_listeners(nc, conf_cur, nfds) == -1) {
+		log_warnx("reload failed; keeping the running configuration");
+		free(text);
+		free(nc);
+		return;
+	}
+	for (i = 0; i < nchildren; i++) {
+		child_drain(children[i]);
+	}
+	for (i = 0; i < nlfds; i++) {
+		close(lfds[i]);
+	}
+	memcpy(lfds, nfds, sizeof(nfds[0]) * nc->nlisteners);
+	nlfds = nc->nlisteners;
+	close(conffd_cur);
+	conffd_cur = make_conffd(text, len);
+	free(text);
+	free(conf_cur);
+	conf_cur = nc;
+	bconf = nc;
+	gen_cur++;
+	spawn_generation();
+	log_info("configuration generation %u running", gen_cur);
+}
+
+static void
+child_exit_log(struct child *c, int status)
+{
+	if (WIFSIGNALED(status)) {
+		log_warnx("%s %u (pid %d) killed by signal %d (%s)",
+		    role_name(c->role), c->index, (int)c->pid,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else if (WEXITSTATUS(status) != 0 && !c->draining) {
+		log_warnx("%s %u (pid %d) exited with status %d",
+		    role_name(c->role), c->index, (int)c->pid,
+		    WEXITSTATUS(status));
+	} else {
+		log_debug("%s %u (pid %d) exited", role_name(c->role),
+		    c->index, (int)c->pid);
+	}
+}
+
+void
+parent_child_gone(struct child *c)
+{
+	size_t	i;
+
+	for (i = 0; i < nreqs; i++) {
+		struct req *r = &reqs[i];
+
+		if (r->stage == REQ_FREE) {
+			continue;
+		}
+		if (r->worker == c) {
+			r->worker = NULL;
+		}
+		if (r->helper == c) {
+			req_finish(r, BACKEND_TEMPFAIL, "", -1);
+		}
+	}
+}
+
+static int
+needs_respawn(const struct child *c)
+{
+	if (shutting_down || c->draining || c->gen != gen_cur) {
+		return 0;
+	}
+	if (c->role == ROLE_WORKER &&
+	    conf_cur->isolation == ISOLATION_PER_CONNECTION) {
+		return 0;	/* pool_check replaces it */
+	}
+	return 1;
+}
+
+static void
+respawn_due(struct ev_timer *t)
+{
+	(void)t;
+	if (shutting_down) {
+		return;
+	}
+	if (conf_cur->nmaps > 0 && child_find_role(ROLE_LOOKUP) == NULL) {
+		spawn_role(ROLE_LOOKUP, 0);
+	}
+	if (child_find_role(ROLE_DIALER) == NULL) {
+		spawn_role(ROLE_DIALER, 0);
+	}
+}
+
+static void
+reap_children(void)
+{
+	pid_t		 pid;
+	int		 status;
+	size_t		 i;
+	struct child	*c;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < nchildren; i++) {
+			if (children[i]->pid == pid) {
+				break;
+			}
+		}
+		if (i == nchildren) {
+			continue;
+		}
+		c = children[i];
+		children[i] = children[--nchildren];
+		child_exit_log(c, status);
+		ev_io_del(&c->io);
+		chan_close(&c->chan);
+		parent_child_gone(c);
+		if (needs_respawn(c)) {
+			if (c->role == ROLE_WORKER) {
+				if (ev_clock_ms() - c->started <
+				    CRASH_WINDOW_MS) {
+					usleep(RESPAWN_DELAY_MS * 100);
+				}
+				spawn_role(ROLE_WORKER, c->index);
+			} else if (!ev_timer_pending(&respawn_timer)) {
+				ev_timer_add(&respawn_timer,
+				    ev_clock_ms() - c->started <
+				    CRASH_WINDOW_MS ? RESPAWN_DELAY_MS : 0);
+			}
+		}
+		/* An event for c may still be in this epoll batch. */
+		graveyard = reallocarray(graveyard, ngraveyard + 1,
+		    sizeof(*graveyard));
+		if (graveyard == NULL) {
+			fatal("graveyard");
+		}
+		graveyard[ngraveyard++] = c;
+	}
+	pool_check();
+	if (shutting_down && nchildren == 0) {
+		ev_break();
+	}
+}
+
+static void
+parent_post(void)
+{
+	while (ngraveyard > 0) {
+		free(graveyard[--ngraveyard]);
+	}
+}
+
+static void
+drain_expired(struct ev_timer *t)
+{
+	size_t	i;
+
+	(void)t;
+	log_warnx("drain timeout: stopping %zu children", nchildren);
+	for (i = 0; i < nchildren; i++) {
+		kill(children[i]->pid, SIGKILL);
+	}
+}
+
+static void
+parent_shutdown(void)
+{
+	size_t	i;
+
+	if (shutting_down) {
+		drain_expired(NULL);
+		return;
+	}
+	log_info("shutting down");
+	shutting_down = 1;
+	for (i = 0; i < nlfds; i++) {
+		close(lfds[i]);
+		lfds[i] = -1;
+	}
+	for (i = 0; i < nchildren; i++) {
+		child_drain(children[i]);
+	}
+	ev_timer_add(&drain_timer, DRAIN_TIMEOUT_MS);
+	if (nchildren == 0) {
+		ev_break();
+	}
+}
+
+static void
+parent_signal(struct ev_io *io, uint32_t revents)
+{
+	struct signalfd_siginfo	si;
+
+	(void)revents;
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap_children();
+			break;
+		case SIGHUP:
+			if (!shutting_down) {
+				parent_reload();
+			}
+			break;
+		case SIGTERM:
+		case SIGINT:
+			parent_shutdown();
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+parent_main(const char *conffile, int debug, int noaction, int verbose)
+{
+	char		*text;
+	size_t		 len;
+	sigset_t	 set;
+	int		 sfd;
+
+	conf_path = conffile;
+	log_init("bailey", 1, 0, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (config_read_file(conffile, &text, &len) == -1) {
+		return 1;
+	}
+	if ((conf_cur = calloc(1, sizeof(*conf_cur))) == NULL) {
+		fatal("calloc");
+	}
+	config_defaults(conf_cur);
+	if (config_parse(conf_cur, conffile, text, len) == -1) {
+		return 1;
+	}
+	if (noaction) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	bconf = conf_cur;
+	log_init("bailey", debug || conf_cur->log_stderr, conf_cur->log_syslog,
+	    verbose ? LOG_LVL_DEBUG : conf_cur->log_level);
+	log_procinit("parent");
+	if (!debug && daemon(0, 0) == -1) {
+		fatal("daemon");
+	}
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		fatal("signalfd");
+	}
+	if (bind_listeners(conf_cur, NULL, lfds) == -1) {
+		fatalx("cannot bind the listeners");
+	}
+	nlfds = conf_cur->nlisteners;
+	conffd_cur = make_conffd(text, len);
+	free(text);
+	spawn_set_args(debug, verbose);
+	ev_init();
+	ev_set_post_hook(parent_post);
+	ev_timer_init(&drain_timer, drain_expired, NULL);
+	ev_timer_init(&respawn_timer, respawn_due, NULL);
+	ev_io_set(&sig_io, sfd, EPOLLIN, parent_signal, NULL);
+	spawn_generation();
+	log_info("bailey %s ready: %zu listeners, %u workers, isolation %s",
+	    BAILEY_VERSION, conf_cur->nlisteners, conf_cur->workers,
+	    conf_cur->isolation == ISOLATION_SHARED ? "shared" :
+	    "per-connection");
+	ev_loop();
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
+ *
+ * relay: after login, moves bytes between client and backend with
+ * splice(2) through a pipe per direction, so payload never enters user
+ * space and an idle session holds no user-space buffer.  Runs in the
+ * worker.  The bytes are UNTRUSTED but never parsed here; bounded by the
+ * pipe size per direction (a full pipe stops reading from the source).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bailey.h"
+#include "log.h"
+#include "session.h"
+
+#define RELAY_PIPE_SIZE	(64 * 1024)
+#define RELAY_ROUNDS	8
+
+static int
+dir_src(const struct session *s, int d)
+{
+	return d == DIR_C2B ? s->cfd : s->bfd;
+}
+
+static int
+dir_dst(const struct session *s, int d)
+{
+	return d == DIR_C2B ? s->bfd : s->cfd;
+}
+
+static struct buf *
+dir_ubuf(struct session *s, int d)
+{
+	return d == DIR_C2B ? &s->bout : &s->cout;
+}
+
+static uint64_t *
+dir_count(struct session *s, int d)
+{
+	return d == DIR_C2B ? &s->bytes_in : &s->bytes_out;
+}
+
+/* Writes user-space leftovers.  0 done, 1 blocked, -1 error. */
+static int
+relay_flush_ubuf(struct session *s, int d)
+{
+	struct buf	*b = dir_ubuf(s, d);
+	ssize_t		 n;
+
+	while (buf_len(b) > 0) {
+		n = write(dir_dst(s, d), buf_ptr(b), buf_len(b));
+		if (n == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return (errno == EAGAIN) ? 1 : -1;
+		}
+		*dir_count(s, d) += (uint64_t)n;
+		buf_consume(b, (size_t)n);
+	}
+	return 0;
+}
+
+/* Empties the pipe into the destination.  0 done, 1 blocked, -1 error. */
+static int
+relay_drain_pipe(struct session *s, int d)
+{
+	struct relay_dir *rd = &s->dir[d];
+	ssize_t		  n;
+
+	while (rd->pending > 0) {
+		n = splice(rd->pipe[0], NULL, dir_dst(s, d), NULL, rd->pending,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return errno == EAGAIN ? 1 : -1;
+		}
+		if (n == 0) {
+			return -1;
+		}
+		rd->pending -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Moves what can be moved in direction d.  -1 on a fatal error. */
+static int
+relay_pump(struct session *s, int d)
+{
+	struct relay_dir *rd = &s->dir[d];
+	ssize_t		  n;
+	int		  rv, round;
+
+	rd->want_src = rd->want_dst = 0;
+	if ((rv = relay_flush_ubuf(s, d)) != 0) {
+		rd->want_dst = rv == 1;
+		return rv == -1 ? -1 : 0;
+	}
+	for (round = 0; round < RELAY_ROUNDS; round++) {
+		if ((rv = relay_drain_pipe(s, d)) != 0) {
+			rd->want_dst = rv == 1;
+			return rv == -1 ? -1 : 0;
+		}
+		if (rd->src_eof) {
+			break;
+		}
+		n = splice(dir_src(s, d), NULL, rd->pipe[1], NULL,
+		    RELAY_PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR) {
+				rd->want_src = 1;
+				return 0;
+			}
+			return -1;
+		}
+		if (n == 0) {
+			rd->src_eof = 1;
+			break;
+		}
+		rd->pending += (size_t)n;
+		*dir_count(s, d) += (uint64_t)n;
+		s->last_active = ev_now();
+	}
+	if (!rd->src_eof) {
+		rd->want_src = 1;	/* more rounds next time */
+		return 0;
+	}
+	if (!rd->dst_shut) {
+		(void)shutdown(dir_dst(s, d), SHUT_WR);
+		rd->dst_shut = 1;
+	}
+	return 0;
+}
+
+static void
+relay_events(struct session *s)
+{
+	struct relay_dir *c2b = &s->dir[DIR_C2B], *b2c = &s->dir[DIR_B2C];
+	uint32_t	  ce = 0, be = 0;
+
+	if (c2b->want_src) {
+		ce |= EPOLLIN;
+	}
+	if (b2c->want_dst) {
+		ce |= EPOLLOUT;
+	}
+	if (b2c->want_src) {
+		be |= EPOLLIN;
+	}
+	if (c2b->want_dst) {
+		be |= EPOLLOUT;
+	}
+	ev_io_events(&s->cio, ce);
+	if (s->bio.active) {
+		ev_io_events(&s->bio, be);
+	}
+}
+
+static void
+relay_step(struct session *s)
+{
+	struct relay_dir *c2b = &s->dir[DIR_C2B], *b2c = &s->dir[DIR_B2C];
+
+	if (!(b2c->src_eof && c2b->src_eof) && s->bio.active &&
+	    relay_pump(s, DIR_C2B) == -1) {
+		session_close(s, "backend-write-error");
+		return;
+	}
+	if (relay_pump(s, DIR_B2C) == -1) {
+		session_close(s, "client-write-error");
+		return;
+	}
+	if (b2c->src_eof && b2c->pending == 0 && buf_len(&s->cout) == 0) {
+		/* The backend ended the session and all of it was sent. */
+		session_close(s, c2b->src_eof ? "client-eof" : "backend-eof");
+		return;
+	}
+	if (b2c->src_eof && s->bio.active) {
+		/* Nothing more to read; a closed backend fd would spin. */
+		ev_io_del(&s->bio);
+		c2b->want_src = 0;
+		c2b->want_dst = 0;
+	}
+	relay_events(s);
+}
+
+void
+relay_client_event(struct session *s, uint32_t revents)
+{
+	if (revents & (EPOLLERR | EPOLLHUP)) {
+		session_close(s, "client-eof");
+		return;
+	}
+	relay_step(s);
+}
+
+void
+relay_backend_event(struct session *s, uint32_t revents)
+{
+	(void)revents;
+	relay_step(s);
+}
+
+static int
+relay_pipe(struct relay_dir *rd)
+{
+	if (pipe2(rd->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		log_warn("pipe2");
+		return -1;
+	}
+	return 0;
+}
+
+void
+relay_start(struct session *s)
+{
+	/* Pipelined client bytes after the login go to the backend, and
+	 * backend bytes after its OK go to the client, before any splice. */
+	if (buf_len(&s->cin) > 0) {
+		if (buf_add(&s->bout, buf_ptr(&s->cin), buf_len(&s->cin)) ==
+		    -1) {
+			session_close(s, "internal-error");
+			return;
+		}
+	}
+	buf_release(&s->cin);
+	if (s->pl != NULL && buf_len(&s->pl->bin) > 0) {
+		if (buf_add(&s->cout, buf_ptr(&s->pl->bin),
+		    buf_len(&s->pl->bin)) == -1) {
+			session_close(s, "internal-error");
+			return;
+		}
+		buf_release(&s->pl->bin);
+	}
+	if (relay_pipe(&s->dir[DIR_C2B]) == -1 ||
+	    relay_pipe(&s->dir[DIR_B2C]) == -1) {
+		session_close(s, "internal-error");
+		return;
+	}
+	relay_step(s);
+}
+
+void
+relay_free(struct session *s)
+{
+	int	d, i;
+
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < 2; i++) {
+			if (s->dir[d].pipe[i] != -1) {
+				close(s->dir[d].pipe[i]);
+				s->dir[d].pipe[i] = -1;
+			}
+		}
+	}
+}

@@ -1,0 +1,284 @@
+/*
+ * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
+ *
+ * worker: accepts client connections and runs their sessions in one epoll
+ * loop.  A child of the parent; trusts the parent's messages and nothing
+ * that arrives on a client or backend socket.  In `isolation shared` it
+ * serves many sessions (up to its share of max-connections); in
+ * `isolation per-connection` it takes exactly one connection, tells the
+ * parent (which forks the next worker), and exits when that session ends.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bailey.h"
+#include "log.h"
+#include "session.h"
+
+#define ACCEPT_BATCH	32
+
+struct listener {
+	struct ev_io		 io;
+	int			 fd;
+	const struct listen_conf *lc;
+};
+
+static struct listener	  listeners[CONF_MAX_LISTENERS];
+static size_t		  nlisteners;
+static struct ev_io	  parent_io;
+static struct session	**slots;
+static uint32_t		 *slot_gen;
+static size_t		  nslots;
+static unsigned		  nsessions, max_sessions;
+static int		  draining, per_connection, took_one;
+static unsigned		  worker_index;
+static struct session	 *dead;
+
+void
+worker_send(const struct msg_out *m)
+{
+	if (chan_send(&parent_chan, m, -1) == -1) {
+		fatal("worker: send to parent");
+	}
+	if (chan_pending(&parent_chan)) {
+		ev_io_events(&parent_io, EPOLLIN | EPOLLOUT);
+	}
+}
+
+static void
+listeners_close(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nlisteners; i++) {
+		if (listeners[i].fd != -1) {
+			ev_io_del(&listeners[i].io);
+			close(listeners[i].fd);
+			listeners[i].fd = -1;
+		}
+	}
+}
+
+static uint64_t
+slot_add(struct session *s)
+{
+	size_t	i, n;
+
+	for (i = 0; i < nslots; i++) {
+		if (slots[i] == NULL) {
+			break;
+		}
+	}
+	if (i == nslots) {
+		n = nslots ? nslots * 2 : 64;
+		slots = reallocarray(slots, n, sizeof(*slots));
+		slot_gen = reallocarray(slot_gen, n, sizeof(*slot_gen));
+		if (slots == NULL || slot_gen == NULL) {
+			fatal("slots");
+		}
+		memset(slots + nslots, 0, (n - nslots) * sizeof(*slots));
+		memset(slot_gen + nslots, 0, (n - nslots) * sizeof(*slot_gen));
+		nslots = n;
+	}
+	slots[i] = s;
+	slot_gen[i]++;
+	/* Unique in this worker; the worker index makes logs unique. */
+	return ((uint64_t)worker_index << 48) |
+	    ((uint64_t)(slot_gen[i] & 0xffff) << 32) | (uint64_t)i;
+}
+
+static struct session *
+slot_find(uint64_t id)
+{
+	size_t	i = (size_t)(id & 0xffffffffu);
+
+	if (i >= nslots || slots[i] == NULL || slots[i]->id != id) {
+		return NULL;
+	}
+	return slots[i];
+}
+
+void
+worker_session_gone(struct session *s)
+{
+	size_t	i = (size_t)(s->id & 0xffffffffu);
+
+	if (i < nslots && slots[i] == s) {
+		slots[i] = NULL;
+	}
+	nsessions--;
+	s->next_dead = dead;
+	dead = s;
+}
+
+static void
+worker_post(void)
+{
+	struct session	*s;
+
+	while ((s = dead) != NULL) {
+		dead = s->next_dead;
+		free(s);
+	}
+	if ((draining || (per_connection && took_one)) && nsessions == 0 &&
+	    !chan_pending(&parent_chan)) {
+		exit(0);
+	}
+}
+
+static void
+worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss)
+{
+	struct session	*s;
+	int		 on = 1;
+	const char	*bye;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	s = session_new(fd, l->lc, (struct sockaddr *)ss);
+	s->id = slot_add(s);
+	nsessions++;
+	if (nsessions > max_sessions || draining) {
+		bye = draining ? session_ops(s)->bye_shutdown :
+		    session_ops(s)->bye_toomany;
+		session_reject(s, bye, draining ? "shutdown" :
+		    "too-many-connections");
+		return;
+	}
+	session_start(s);
+}
+
+static void
+worker_accept(struct ev_io *io, uint32_t revents)
+{
+	struct listener		*l = io->arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct msg_out		 m;
+	int			 fd, i;
+
+	(void)revents;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		len = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				log_warn("accept");
+			}
+			return;
+		}
+		worker_accept_one(l, fd, &ss);
+		if (per_connection) {
+			took_one = 1;
+			listeners_close();
+			msg_init(&m, MSG_ACCEPTED);
+			msg_add_u32(&m, nsessions);
+			worker_send(&m);
+			return;
+		}
+	}
+}
+
+static void
+worker_backend_msg(struct msg_in *in)
+{
+	struct session	*s;
+	uint64_t	 id;
+	uint8_t		 st;
+	char		 user[MAX_USER + 1], backend[CONF_MAX_HOSTNAME + 16];
+
+	id = msg_get_u64(in);
+	st = msg_get_u8(in);
+	msg_get_str(in, user, sizeof(user));
+	msg_get_str(in, backend, sizeof(backend));
+	if (msg_end(in) == -1 || st > BACKEND_TEMPFAIL ||
+	    (st == BACKEND_OK) != (in->fd != -1)) {
+		fatalx("worker: malformed backend message");
+	}
+	if ((s = slot_find(id)) == NULL) {
+		if (in->fd != -1) {
+			close(in->fd);
+		}
+		in->fd = -1;
+		return;
+	}
+	session_backend_msg(s, (enum backend_status)st, user, backend, in->fd);
+	in->fd = -1;
+	secure_zero(user, sizeof(user));
+}
+
+static void
+worker_drain(void)
+{
+	draining = 1;
+	listeners_close();
+}
+
+static void
+worker_parent_io(struct ev_io *io, uint32_t revents)
+{
+	struct msg_in	*in;
+	int		 rv;
+
+	(void)io;
+	if ((revents & EPOLLOUT) && chan_flush(&parent_chan) == -1) {
+		fatal("worker: parent channel");
+	}
+	if ((in = malloc(sizeof(*in))) == NULL) {
+		fatal("malloc");
+	}
+	while ((rv = chan_recv(&parent_chan, in)) == 1) {
+		switch (in->type) {
+		case MSG_BACKEND:
+			worker_backend_msg(in);
+			break;
+		case MSG_DRAIN:
+			worker_drain();
+			break;
+		default:
+			fatalx("worker: unexpected %s", msg_type_name(in->type));
+		}
+		if (in->fd != -1) {
+			close(in->fd);
+		}
+	}
+	free(in);
+	if (rv == -1) {
+		/* The parent is gone: nobody can serve new logins. */
+		exit(0);
+	}
+	ev_io_events(&parent_io, chan_pending(&parent_chan) ?
+	    EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+void
+worker_main(unsigned index)
+{
+	size_t	i;
+
+	worker_index = index;
+	per_connection = bconf->isolation == ISOLATION_PER_CONNECTION;
+	max_sessions = per_connection ? 1 :
+	    (bconf->max_connections + bconf->workers - 1) / bconf->workers;
+	ev_init();
+	ev_set_post_hook(worker_post);
+	ev_io_set(&parent_io, FD_PARENT, EPOLLIN, worker_parent_io, NULL);
+	nlisteners = bconf->nlisteners;
+	for (i = 0; i < nlisteners; i++) {
+		listeners[i].fd = FD_LISTEN_BASE + (int)i;
+		listeners[i].lc = &bconf->listeners[i];
+		ev_io_set(&listeners[i].io, listeners[i].fd,
+		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept, &listeners[i]);
+	}
+	ev_loop();
+	exit(0);
+}
