@@ -166,4 +166,5 @@ lint:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/mbedtls -prune -o -name '*.d' \
+    -type f -print 2>/dev/null)

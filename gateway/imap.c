@@ -72,7 +72,7 @@ imap_bad(struct session *s, const char *text)
 		session_replyf(s, "* BAD %s\r\n", text);
 	}
 	if (!s->closed && session_bad_command(s)) {
-		session_reply(s, "* BYE Too many invalid commands.\r\n", 34);
+		session_reply_str(s, "* BYE Too many invalid commands.\r\n");
 		session_finish(s, "too-many-bad-commands");
 	}
 }
@@ -227,7 +227,7 @@ imap_sasl_step(struct session *s, struct span b64)
 		}
 		s->pl->have_user = 1;
 		s->phase = PH_SASL;
-		session_reply(s, "+ UGFzc3dvcmQ6\r\n", 16);
+		session_reply_str(s, "+ UGFzc3dvcmQ6\r\n");
 		return;
 	}
 	rv = sasl_login_decode(b64, c->pass, sizeof(c->pass), &err);
@@ -273,9 +273,9 @@ imap_cmd_authenticate(struct session *s)
 	}
 	s->phase = PH_SASL;
 	if (s->pl->mech == SASL_PLAIN) {
-		session_reply(s, "+ \r\n", 4);
+		session_reply_str(s, "+ \r\n");
 	} else {
-		session_reply(s, "+ VXNlcm5hbWU6\r\n", 16);
+		session_reply_str(s, "+ VXNlcm5hbWU6\r\n");
 	}
 }
 
@@ -350,7 +350,7 @@ imap_client_input(struct session *s)
 		case IMAP_RC_MORE:
 			return;
 		case IMAP_RC_CONTINUE:
-			session_reply(s, "+ Ready for literal data\r\n", 26);
+			session_reply_str(s, "+ Ready for literal data\r\n");
 			break;
 		case IMAP_RC_CMD:
 			imap_dispatch(s);

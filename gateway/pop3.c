@@ -64,7 +64,7 @@ pop3_err(struct session *s, const char *text)
 {
 	session_replyf(s, "-ERR %s\r\n", text);
 	if (!s->closed && session_bad_command(s)) {
-		session_reply(s, "-ERR Too many invalid commands.\r\n", 33);
+		session_reply_str(s, "-ERR Too many invalid commands.\r\n");
 		session_finish(s, "too-many-bad-commands");
 	}
 }
@@ -72,7 +72,7 @@ pop3_err(struct session *s, const char *text)
 static void
 pop3_greet(struct session *s)
 {
-	session_reply(s, "+OK Bailey ready.\r\n", 19);
+	session_reply_str(s, "+OK Bailey ready.\r\n");
 }
 
 static void
@@ -89,14 +89,14 @@ static void
 pop3_cmd_noop(struct session *s, const struct pop3_cmd *c)
 {
 	(void)c;
-	session_reply(s, "+OK\r\n", 5);
+	session_reply_str(s, "+OK\r\n");
 }
 
 static void
 pop3_cmd_quit(struct session *s, const struct pop3_cmd *c)
 {
 	(void)c;
-	session_reply(s, "+OK Bye.\r\n", 10);
+	session_reply_str(s, "+OK Bye.\r\n");
 	session_finish(s, "logout");
 }
 
@@ -121,7 +121,7 @@ pop3_cmd_user(struct session *s, const struct pop3_cmd *c)
 		return;
 	}
 	s->pl->have_user = 1;
-	session_reply(s, "+OK\r\n", 5);
+	session_reply_str(s, "+OK\r\n");
 }
 
 static void
@@ -173,7 +173,7 @@ pop3_sasl_step(struct session *s, struct span b64)
 		}
 		s->pl->have_user = 1;
 		s->phase = PH_SASL;
-		session_reply(s, "+ UGFzc3dvcmQ6\r\n", 16);
+		session_reply_str(s, "+ UGFzc3dvcmQ6\r\n");
 		return;
 	}
 	pop3_sasl_done(s, sasl_login_decode(b64, c->pass, sizeof(c->pass),
@@ -187,7 +187,7 @@ pop3_cmd_auth(struct session *s, const struct pop3_cmd *c)
 	long		sp;
 
 	if (!c->has_arg) {
-		session_reply(s, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n", 21);
+		session_reply_str(s, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
 		return;
 	}
 	sp = span_find(c->arg, 0, ' ');
@@ -213,9 +213,9 @@ pop3_cmd_auth(struct session *s, const struct pop3_cmd *c)
 	}
 	s->phase = PH_SASL;
 	if (s->pl->mech == SASL_PLAIN) {
-		session_reply(s, "+ \r\n", 4);
+		session_reply_str(s, "+ \r\n");
 	} else {
-		session_reply(s, "+ VXNlcm5hbWU6\r\n", 16);
+		session_reply_str(s, "+ VXNlcm5hbWU6\r\n");
 	}
 }
 
@@ -253,7 +253,7 @@ pop3_client_input(struct session *s)
 			return;
 		}
 		if (rv == -1) {
-			session_reply(s, "-ERR Line too long.\r\n", 21);
+			session_reply_str(s, "-ERR Line too long.\r\n");
 			session_finish(s, "line-too-long");
 			return;
 		}
@@ -261,8 +261,8 @@ pop3_client_input(struct session *s)
 			if (span_eq(line, "*")) {
 				s->phase = PH_PREAUTH;
 				creds_clear(&s->pl->creds);
-				session_reply(s, "-ERR Authentication "
-				    "cancelled.\r\n", 32);
+				session_reply_str(s, "-ERR Authentication "
+				    "cancelled.\r\n");
 			} else {
 				pop3_sasl_step(s, line);
 			}
@@ -283,12 +283,12 @@ pop3_login_failed(struct session *s, int auth)
 	s->pl->have_user = 0;
 	if (!auth) {
 		s->phase = PH_PREAUTH;
-		session_reply(s, "-ERR [SYS/TEMP] Backend server not "
-		    "available.\r\n", 45);
+		session_reply_str(s, "-ERR [SYS/TEMP] Backend server not "
+		    "available.\r\n");
 		return;
 	}
 	if (session_auth_failure(s)) {
-		session_reply(s, "-ERR [AUTH] Authentication failed.\r\n", 36);
+		session_reply_str(s, "-ERR [AUTH] Authentication failed.\r\n");
 		session_finish(s, "too-many-auth-failures");
 		return;
 	}
@@ -298,7 +298,7 @@ pop3_login_failed(struct session *s, int auth)
 static void
 pop3_delay_over(struct session *s)
 {
-	session_reply(s, "-ERR [AUTH] Authentication failed.\r\n", 36);
+	session_reply_str(s, "-ERR [AUTH] Authentication failed.\r\n");
 }
 
 static void

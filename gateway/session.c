@@ -104,6 +104,12 @@ session_reply(struct session *s, const char *p, size_t n)
 }
 
 void
+session_reply_str(struct session *s, const char *str)
+{
+	session_reply(s, str, strlen(str));
+}
+
+void
 session_replyf(struct session *s, const char *fmt, ...)
 {
 	char	line[1024];

@@ -122,6 +122,7 @@ extern const struct proto_ops pop3_ops;
 
 /* session.c */
 void	session_reply(struct session *, const char *, size_t);
+void	session_reply_str(struct session *, const char *);
 void	session_replyf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	session_backend_write(struct session *, const char *, size_t);
