@@ -1,0 +1,4 @@
+(: h
+^a: b c
+^novalue
+^a: host:0
