@@ -1,0 +1,1143 @@
+/*
+ * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
+ *
+ * config: the bailey.conf lexer and parser.  Runs in the parent (as root,
+ * at start and on SIGHUP, before any client byte is read) and in each
+ * re-executed child on the same bytes.  The file is trusted as root's, but
+ * the parser still treats it as arbitrary bytes: every token is bounded by
+ * CONF_TOKEN_MAX, every list by its CONF_MAX_* and every number by its
+ * keyword's range, so a broken or hostile file can only produce
+ * "file:line: message" errors (threat row 3), never an overflow.  It does
+ * no I/O besides config_read_file() and logging.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "limits.h"
+#include "log.h"
+
+/* Longest token, with its NUL: the longest value is a path. */
+#define CONF_TOKEN_MAX		CONF_MAX_PATH
+/* Keyword plus its arguments; "listen" has the most (7 arguments). */
+#define CONF_MAX_TOKENS		9
+/* config_read_file() refuses larger files. */
+#define CONF_MAX_FILE		(1024 * 1024)
+/* Errors reported per parse; later ones are counted but not logged. */
+#define CONF_MAX_REPORTED	100
+/* Room for an escaped, truncated token in an error message. */
+#define CONF_SHOW_MAX		64
+
+struct conf_token {
+	char	s[CONF_TOKEN_MAX];
+	size_t	len;
+};
+
+/* Lexer states; one byte at a time, resumable across config_parser_feed. */
+enum conf_lex_state {
+	LEX_SPACE = 0,		/* between tokens */
+	LEX_BARE,		/* inside a bare word */
+	LEX_QUOTED,		/* inside "..." */
+	LEX_QUOTED_ESC,		/* after a backslash inside "..." */
+	LEX_QUOTE_END,		/* right after the closing quote */
+	LEX_COMMENT,		/* after '#', up to the end of the line */
+	LEX_SKIP,		/* after an error, up to the end of the line */
+};
+
+struct config_parser {
+	struct bailey_conf	*conf;
+	const char		*fname;
+	int			 line;
+	int			 errors;
+	enum conf_lex_state	 state;
+	struct conf_token	 tok[CONF_MAX_TOKENS];
+	size_t			 ntok;
+};
+
+struct conf_choice {
+	const char	*name;
+	int		 value;
+};
+
+struct conf_keyword {
+	const char	*name;
+	size_t		 min_args;
+	size_t		 max_args;
+	int		(*fn)(struct config_parser *,
+			    const struct conf_keyword *,
+			    const struct conf_token *, size_t);
+	size_t		 off;		/* numeric keywords: the field */
+	uint64_t	 min;		/* numeric range */
+	uint64_t	 max;
+};
+
+static const struct conf_choice conf_protos[] = {
+	{ "imap", PROTO_IMAP },
+	{ "pop3", PROTO_POP3 },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_isolations[] = {
+	{ "shared", ISOLATION_SHARED },
+	{ "per-connection", ISOLATION_PER_CONNECTION },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_listen_tls[] = {
+	{ "none", TLS_MODE_NONE },
+	{ "starttls", TLS_MODE_STARTTLS },
+	{ "required", TLS_MODE_REQUIRED },
+	{ "implicit", TLS_MODE_IMPLICIT },
+	{ NULL, 0 },
+};
+
+/* "required" is a listener's policy towards clients, not a backend's. */
+static const struct conf_choice conf_server_tls[] = {
+	{ "none", TLS_MODE_NONE },
+	{ "starttls", TLS_MODE_STARTTLS },
+	{ "implicit", TLS_MODE_IMPLICIT },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_timeouts[] = {
+	{ "login", (int)offsetof(struct bailey_conf, timeout_login) },
+	{ "idle", (int)offsetof(struct bailey_conf, timeout_idle) },
+	{ "connect", (int)offsetof(struct bailey_conf, timeout_connect) },
+	{ NULL, 0 },
+};
+
+enum conf_log_opt {
+	CONF_LOG_LEVEL = 0,
+	CONF_LOG_SYSLOG,
+	CONF_LOG_STDERR,
+};
+
+static const struct conf_choice conf_log_opts[] = {
+	{ "level", CONF_LOG_LEVEL },
+	{ "syslog", CONF_LOG_SYSLOG },
+	{ "stderr", CONF_LOG_STDERR },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_log_levels[] = {
+	{ "warn", LOG_LVL_WARN },
+	{ "info", LOG_LVL_INFO },
+	{ "debug", LOG_LVL_DEBUG },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_bools[] = {
+	{ "yes", 1 },
+	{ "no", 0 },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_map_types[] = {
+	{ "regex", MAP_REGEX },
+	{ "static", MAP_STATIC },
+	{ NULL, 0 },
+};
+
+/* Fixed words that are not keywords nor in a choice table above. */
+static const struct conf_choice conf_fillers[] = {
+	{ "on", 0 },
+	{ "port", 0 },
+	{ "tls", 0 },
+	{ "key", 0 },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice *const conf_word_tables[] = {
+	conf_protos, conf_isolations, conf_listen_tls, conf_timeouts,
+	conf_log_opts, conf_log_levels, conf_bools, conf_map_types,
+	conf_fillers,
+};
+
+static int	conf_kw_number(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_isolation(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_timeout(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_delimiter(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_log(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_listen(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_server(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_backend_port(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_map(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+
+#define CONF_OFF(f)	offsetof(struct bailey_conf, f)
+
+/* Sorted by name (strcmp): looked up with bsearch; a unit test checks. */
+static const struct conf_keyword conf_keywords[] = {
+	{ "auth-failure-delay", 1, 1, conf_kw_number,
+	    CONF_OFF(auth_fail_delay_ms), 0, 60000 },
+	{ "backend-port", 2, 2, conf_kw_backend_port, 0, 1, 65535 },
+	{ "domain-delimiter", 1, 1, conf_kw_delimiter, 0, 0, 0 },
+	{ "isolation", 1, 1, conf_kw_isolation, 0, 0, 0 },
+	{ "listen", 5, 7, conf_kw_listen, 0, 1, 65535 },
+	{ "log", 2, 2, conf_kw_log, 0, 0, 0 },
+	{ "map", 2, 4, conf_kw_map, 0, 0, 0 },
+	{ "max-auth-attempts", 1, 1, conf_kw_number,
+	    CONF_OFF(max_auth_attempts), 1, 100 },
+	{ "max-bad-commands", 1, 1, conf_kw_number,
+	    CONF_OFF(max_bad_commands), 1, 1000 },
+	{ "max-connections", 1, 1, conf_kw_number,
+	    CONF_OFF(max_connections), 1, 1000000 },
+	{ "server", 4, 6, conf_kw_server, 0, 1, 65535 },
+	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
+	{ "workers", 1, 1, conf_kw_number, CONF_OFF(workers), 1, 64 },
+};
+
+#define CONF_NKEYWORDS	(sizeof(conf_keywords) / sizeof(conf_keywords[0]))
+
+static void	conf_err(struct config_parser *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+conf_err(struct config_parser *p, const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	p->errors++;
+	if (p->errors > CONF_MAX_REPORTED) {
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", p->fname, p->line, msg);
+	if (p->errors == CONF_MAX_REPORTED) {
+		log_warnx("%s:%d: too many errors, not reporting more",
+		    p->fname, p->line);
+	}
+}
+
+/* A token as it may appear in a log line: escaped and truncated. */
+static const char *
+conf_show(const struct conf_token *t, char *dst, size_t dstsz)
+{
+	struct span s = { (const uint8_t *)t->s, t->len };
+
+	return log_escape(s, dst, dstsz);
+}
+
+static int
+conf_choose(struct config_parser *p, const char *kw, const char *what,
+    const struct conf_choice *tbl, const struct conf_token *t, int *v_r)
+{
+	char	list[256], show[CONF_SHOW_MAX];
+	size_t	i, n = 0;
+	int	len;
+
+	for (i = 0; tbl[i].name != NULL; i++) {
+		if (strcmp(tbl[i].name, t->s) == 0) {
+			*v_r = tbl[i].value;
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (i = 0; tbl[i].name != NULL; i++) {
+		len = snprintf(list + n, sizeof(list) - n, "%s%s",
+		    i == 0 ? "" : (tbl[i + 1].name == NULL ? " or " : ", "),
+		    tbl[i].name);
+		if (len < 0 || (size_t)len >= sizeof(list) - n) {
+			break;
+		}
+		n += (size_t)len;
+	}
+	conf_err(p, "%s: unknown %s \"%s\" (expected %s)", kw, what,
+	    conf_show(t, show, sizeof(show)), list);
+	return -1;
+}
+
+static int
+conf_expect(struct config_parser *p, const char *kw,
+    const struct conf_token *t, const char *word)
+{
+	char	show[CONF_SHOW_MAX];
+
+	if (strcmp(t->s, word) == 0) {
+		return 0;
+	}
+	conf_err(p, "%s: expected \"%s\" instead of \"%s\"", kw, word,
+	    conf_show(t, show, sizeof(show)));
+	return -1;
+}
+
+static int
+conf_number(struct config_parser *p, const char *kw, const char *what,
+    const struct conf_token *t, uint64_t min, uint64_t max, uint64_t *v_r)
+{
+	char		 show[CONF_SHOW_MAX];
+	const char	*errstr = "invalid";
+
+	if (parse_uint(t->s, min, max, v_r, &errstr) == 0) {
+		return 0;
+	}
+	conf_err(p, "%s: %s \"%s\" is %s (allowed %llu..%llu)", kw, what,
+	    conf_show(t, show, sizeof(show)), errstr,
+	    (unsigned long long)min, (unsigned long long)max);
+	return -1;
+}
+
+/* An optional "word VALUE" pair was cut short after its first token. */
+static void
+conf_missing(struct config_parser *p, const char *kw,
+    const struct conf_token *t, const char *word)
+{
+	if (conf_expect(p, kw, t, word) == 0) {
+		conf_err(p, "%s: missing argument after \"%s\"", kw, word);
+	}
+}
+
+/* Copies a token into a fixed field; an error if it does not fit. */
+static int
+conf_copy(struct config_parser *p, const char *kw, const char *what,
+    const struct conf_token *t, char *dst, size_t dstsz)
+{
+	struct span s = { (const uint8_t *)t->s, t->len };
+
+	if (t->len == 0) {
+		conf_err(p, "%s: empty %s", kw, what);
+		return -1;
+	}
+	if (span_cstr(s, dst, dstsz) == -1) {
+		conf_err(p, "%s: %s too long (%zu bytes, max %zu)", kw, what,
+		    t->len, dstsz - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_kw_number(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	uint64_t	 v = 0;
+	unsigned	*field;
+
+	(void)nargs;
+	if (conf_number(p, kw->name, "value", &args[0], kw->min, kw->max,
+	    &v) == -1) {
+		return -1;
+	}
+	field = (unsigned *)(void *)((char *)p->conf + kw->off);
+	*field = (unsigned)v;
+	return 0;
+}
+
+static int
+conf_kw_isolation(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	int	v = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "mode", conf_isolations, &args[0],
+	    &v) == -1) {
+		return -1;
+	}
+	p->conf->isolation = (enum isolation)v;
+	return 0;
+}
+
+static int
+conf_kw_timeout(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	uint64_t	 v = 0;
+	unsigned	*field;
+	int		 off = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "timeout", conf_timeouts, &args[0],
+	    &off) == -1) {
+		return -1;
+	}
+	if (conf_number(p, kw->name, "seconds", &args[1], kw->min, kw->max,
+	    &v) == -1) {
+		return -1;
+	}
+	field = (unsigned *)(void *)((char *)p->conf + off);
+	*field = (unsigned)v;
+	return 0;
+}
+
+static int
+conf_kw_delimiter(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	char	show[CONF_SHOW_MAX];
+	uint8_t	c;
+
+	(void)nargs;
+	c = args[0].len == 1 ? (uint8_t)args[0].s[0] : 0;
+	if (c <= 0x20 || c >= 0x7f) {
+		conf_err(p, "%s: \"%s\" is not one printable non-space "
+		    "character", kw->name, conf_show(&args[0], show,
+		    sizeof(show)));
+		return -1;
+	}
+	p->conf->domain_delimiter = (char)c;
+	return 0;
+}
+
+static int
+conf_kw_log(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	int	opt = 0, v = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "option", conf_log_opts, &args[0],
+	    &opt) == -1) {
+		return -1;
+	}
+	switch (opt) {
+	case CONF_LOG_LEVEL:
+		if (conf_choose(p, "log level", "level", conf_log_levels,
+		    &args[1], &v) == -1) {
+			return -1;
+		}
+		p->conf->log_level = v;
+		break;
+	case CONF_LOG_SYSLOG:
+		if (conf_choose(p, "log syslog", "value", conf_bools,
+		    &args[1], &v) == -1) {
+			return -1;
+		}
+		p->conf->log_syslog = v;
+		break;
+	default:
+		if (conf_choose(p, "log stderr", "value", conf_bools,
+		    &args[1], &v) == -1) {
+			return -1;
+		}
+		p->conf->log_stderr = v;
+		break;
+	}
+	return 0;
+}
+
+/* Numeric address as (family, bytes) so "::1" and "0::1" compare equal. */
+static int
+conf_addr_key(const char *s, uint8_t key[17])
+{
+	memset(key, 0, 17);
+	if (inet_pton(AF_INET, s, key + 1) == 1) {
+		key[0] = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, key + 1) == 1) {
+		key[0] = 6;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+conf_listen_dup(struct config_parser *p, const struct listen_conf *l)
+{
+	uint8_t	a[17], b[17];
+	size_t	i;
+
+	if (conf_addr_key(l->addr, a) == -1) {
+		return 0;
+	}
+	for (i = 0; i < p->conf->nlisteners; i++) {
+		const struct listen_conf *o = &p->conf->listeners[i];
+
+		if (o->port != l->port || conf_addr_key(o->addr, b) == -1) {
+			continue;
+		}
+		if (memcmp(a, b, sizeof(a)) == 0) {
+			conf_err(p, "listen: duplicate listener %s port %u "
+			    "(first on line %d)", l->addr, l->port, o->line);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* listen imap|pop3 on ADDRESS port N [tls MODE] */
+static int
+conf_kw_listen(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	struct listen_conf	 l;
+	char			 show[CONF_SHOW_MAX];
+	uint8_t			 key[17];
+	uint64_t		 port = 0;
+	int			 v = 0;
+
+	memset(&l, 0, sizeof(l));
+	l.line = p->line;
+	if (nargs == 6) {
+		conf_missing(p, kw->name, &args[5], "tls");
+		return -1;
+	}
+	if (conf_choose(p, kw->name, "protocol", conf_protos, &args[0],
+	    &v) == -1) {
+		return -1;
+	}
+	l.proto = (enum proto)v;
+	if (conf_expect(p, kw->name, &args[1], "on") == -1) {
+		return -1;
+	}
+	if (args[2].len >= sizeof(l.addr) ||
+	    conf_addr_key(args[2].s, key) == -1) {
+		conf_err(p, "%s: \"%s\" is not a numeric IPv4 or IPv6 "
+		    "address", kw->name, conf_show(&args[2], show,
+		    sizeof(show)));
+		return -1;
+	}
+	if (conf_copy(p, kw->name, "address", &args[2], l.addr,
+	    sizeof(l.addr)) == -1) {
+		return -1;
+	}
+	if (conf_expect(p, kw->name, &args[3], "port") == -1 ||
+	    conf_number(p, kw->name, "port", &args[4], kw->min, kw->max,
+	    &port) == -1) {
+		return -1;
+	}
+	l.port = (uint16_t)port;
+	l.tls = TLS_MODE_NONE;
+	if (nargs == 7) {
+		if (conf_expect(p, kw->name, &args[5], "tls") == -1 ||
+		    conf_choose(p, kw->name, "tls mode", conf_listen_tls,
+		    &args[6], &v) == -1) {
+			return -1;
+		}
+		l.tls = (enum tls_mode)v;
+	}
+	if (conf_listen_dup(p, &l)) {
+		return -1;
+	}
+	if (p->conf->nlisteners >= CONF_MAX_LISTENERS) {
+		conf_err(p, "%s: too many listeners (max %d)", kw->name,
+		    CONF_MAX_LISTENERS);
+		return -1;
+	}
+	p->conf->listeners[p->conf->nlisteners++] = l;
+	return 0;
+}
+
+/* A host name or address: printable ASCII without spaces. */
+static int
+conf_valid_host(const struct conf_token *t)
+{
+	size_t	i;
+	uint8_t	c;
+
+	if (t->len == 0) {
+		return 0;
+	}
+	for (i = 0; i < t->len; i++) {
+		c = (uint8_t)t->s[i];
+		if (c <= 0x20 || c >= 0x7f) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* server imap|pop3 HOST port N [tls MODE] */
+static int
+conf_kw_server(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	struct server_conf	 s;
+	char			 show[CONF_SHOW_MAX];
+	uint64_t		 port = 0;
+	int			 v = 0;
+
+	memset(&s, 0, sizeof(s));
+	if (nargs == 5) {
+		conf_missing(p, kw->name, &args[4], "tls");
+		return -1;
+	}
+	if (conf_choose(p, kw->name, "protocol", conf_protos, &args[0],
+	    &v) == -1) {
+		return -1;
+	}
+	s.proto = (enum proto)v;
+	if (!conf_valid_host(&args[1])) {
+		conf_err(p, "%s: \"%s\" is not a valid host", kw->name,
+		    conf_show(&args[1], show, sizeof(show)));
+		return -1;
+	}
+	if (conf_copy(p, kw->name, "host", &args[1], s.host,
+	    sizeof(s.host)) == -1) {
+		return -1;
+	}
+	if (conf_expect(p, kw->name, &args[2], "port") == -1 ||
+	    conf_number(p, kw->name, "port", &args[3], kw->min, kw->max,
+	    &port) == -1) {
+		return -1;
+	}
+	s.port = (uint16_t)port;
+	s.tls = TLS_MODE_NONE;
+	if (nargs == 6) {
+		if (conf_expect(p, kw->name, &args[4], "tls") == -1 ||
+		    conf_choose(p, kw->name, "tls mode", conf_server_tls,
+		    &args[5], &v) == -1) {
+			return -1;
+		}
+		s.tls = (enum tls_mode)v;
+	}
+	if (p->conf->nservers >= CONF_MAX_SERVERS) {
+		conf_err(p, "%s: too many servers (max %d)", kw->name,
+		    CONF_MAX_SERVERS);
+		return -1;
+	}
+	p->conf->servers[p->conf->nservers++] = s;
+	return 0;
+}
+
+static int
+conf_kw_backend_port(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	uint64_t	port = 0;
+	int		v = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "protocol", conf_protos, &args[0],
+	    &v) == -1 ||
+	    conf_number(p, kw->name, "port", &args[1], kw->min, kw->max,
+	    &port) == -1) {
+		return -1;
+	}
+	p->conf->backend_port[v] = (uint16_t)port;
+	return 0;
+}
+
+enum conf_key_state {
+	KEY_START = 0,		/* start of one comma-separated key */
+	KEY_TEXT,		/* inside a key */
+	KEY_ESC,		/* after a backslash */
+};
+
+/*
+ * Checks a query key list: comma-separated, none empty, and every
+ * backslash starts one of \U \u \d \D \i \I \p \P \\.
+ */
+static int
+conf_valid_keys(const struct conf_token *t, const char **errstr_r)
+{
+	enum conf_key_state	 st = KEY_START;
+	size_t			 i;
+	char			 c;
+
+	for (i = 0; i < t->len; i++) {
+		c = t->s[i];
+		switch (st) {
+		case KEY_START:
+		case KEY_TEXT:
+			if (c == ',') {
+				if (st == KEY_START) {
+					*errstr_r = "empty key in list";
+					return -1;
+				}
+				st = KEY_START;
+			} else if (c == '\\') {
+				st = KEY_ESC;
+			} else {
+				st = KEY_TEXT;
+			}
+			break;
+		case KEY_ESC:
+			if (c == '\0' || strchr("UudDiIpP\\", c) == NULL) {
+				*errstr_r = "unknown escape (expected one of "
+				    "\\U \\u \\d \\D \\i \\I \\p \\P \\\\)";
+				return -1;
+			}
+			st = KEY_TEXT;
+			break;
+		}
+	}
+	if (st == KEY_START) {
+		*errstr_r = "empty key in list";
+		return -1;
+	}
+	if (st == KEY_ESC) {
+		*errstr_r = "backslash at the end of a key";
+		return -1;
+	}
+	return 0;
+}
+
+/* map regex|static PATH [key TEMPLATES] */
+static int
+conf_kw_map(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	struct map_conf	 m;
+	char		 show[CONF_SHOW_MAX];
+	const char	*errstr;
+	int		 v = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (nargs == 3) {
+		conf_missing(p, kw->name, &args[2], "key");
+		return -1;
+	}
+	if (conf_choose(p, kw->name, "map type", conf_map_types, &args[0],
+	    &v) == -1) {
+		return -1;
+	}
+	m.type = (enum map_type)v;
+	if (conf_copy(p, kw->name, "path", &args[1], m.path,
+	    sizeof(m.path)) == -1) {
+		return -1;
+	}
+	(void)snprintf(m.key, sizeof(m.key), "%s", "\\U");
+	if (nargs == 4) {
+		if (conf_expect(p, kw->name, &args[2], "key") == -1) {
+			return -1;
+		}
+		if (args[3].len >= sizeof(m.key)) {
+			conf_err(p, "%s: key too long (%zu bytes, max %zu)",
+			    kw->name, args[3].len, sizeof(m.key) - 1);
+			return -1;
+		}
+		if (conf_valid_keys(&args[3], &errstr) == -1) {
+			conf_err(p, "%s: key \"%s\": %s", kw->name,
+			    conf_show(&args[3], show, sizeof(show)), errstr);
+			return -1;
+		}
+		if (conf_copy(p, kw->name, "key", &args[3], m.key,
+		    sizeof(m.key)) == -1) {
+			return -1;
+		}
+	}
+	if (p->conf->nmaps >= CONF_MAX_MAPS) {
+		conf_err(p, "%s: too many maps (max %d)", kw->name,
+		    CONF_MAX_MAPS);
+		return -1;
+	}
+	p->conf->maps[p->conf->nmaps++] = m;
+	return 0;
+}
+
+static int
+conf_keyword_cmp(const void *key, const void *elem)
+{
+	const struct conf_keyword *kw = elem;
+
+	return strcmp(key, kw->name);
+}
+
+/* One whole statement is in p->tok[0 .. ntok). */
+static void
+conf_statement(struct config_parser *p)
+{
+	const struct conf_keyword	*kw;
+	char				 show[CONF_SHOW_MAX];
+	size_t				 nargs = p->ntok - 1;
+
+	kw = bsearch(p->tok[0].s, conf_keywords, CONF_NKEYWORDS,
+	    sizeof(conf_keywords[0]), conf_keyword_cmp);
+	if (kw == NULL) {
+		conf_err(p, "unknown keyword \"%s\"", conf_show(&p->tok[0],
+		    show, sizeof(show)));
+		return;
+	}
+	if (nargs < kw->min_args) {
+		conf_err(p, "%s: missing argument", kw->name);
+		return;
+	}
+	if (nargs > kw->max_args) {
+		conf_err(p, "%s: too many arguments", kw->name);
+		return;
+	}
+	(void)kw->fn(p, kw, &p->tok[1], nargs);
+}
+
+static void
+conf_lex_error(struct config_parser *p, const char *msg)
+{
+	conf_err(p, "%s", msg);
+	p->state = LEX_SKIP;
+}
+
+static void
+conf_tok_begin(struct config_parser *p)
+{
+	if (p->ntok >= CONF_MAX_TOKENS) {
+		conf_err(p, "too many arguments (max %d)",
+		    CONF_MAX_TOKENS - 1);
+		p->state = LEX_SKIP;
+		return;
+	}
+	p->tok[p->ntok].len = 0;
+	p->tok[p->ntok].s[0] = '\0';
+	p->ntok++;
+}
+
+static void
+conf_tok_add(struct config_parser *p, char c)
+{
+	struct conf_token *t = &p->tok[p->ntok - 1];
+
+	if (t->len + 1 >= sizeof(t->s)) {
+		conf_err(p, "argument %zu too long (max %zu bytes)",
+		    p->ntok - 1, sizeof(t->s) - 1);
+		p->state = LEX_SKIP;
+		return;
+	}
+	t->s[t->len++] = c;
+	t->s[t->len] = '\0';
+}
+
+static int
+conf_is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static int
+conf_is_ctl(uint8_t c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static void
+conf_end_line(struct config_parser *p)
+{
+	if (p->state == LEX_QUOTED || p->state == LEX_QUOTED_ESC) {
+		conf_err(p, "unterminated quoted string");
+	} else if (p->state != LEX_SKIP && p->ntok > 0) {
+		conf_statement(p);
+	}
+	p->ntok = 0;
+	p->state = LEX_SPACE;
+}
+
+static void
+conf_lex_space(struct config_parser *p, uint8_t c)
+{
+	if (conf_is_space(c)) {
+		return;
+	}
+	if (c == '#') {
+		p->state = LEX_COMMENT;
+		return;
+	}
+	if (conf_is_ctl(c)) {
+		conf_lex_error(p, "invalid control character");
+		return;
+	}
+	conf_tok_begin(p);
+	if (p->state == LEX_SKIP) {
+		return;
+	}
+	if (c == '"') {
+		p->state = LEX_QUOTED;
+		return;
+	}
+	p->state = LEX_BARE;
+	conf_tok_add(p, (char)c);
+}
+
+static void
+conf_lex_bare(struct config_parser *p, uint8_t c)
+{
+	if (conf_is_space(c)) {
+		p->state = LEX_SPACE;
+	} else if (c == '#') {
+		p->state = LEX_COMMENT;
+	} else if (c == '"') {
+		conf_lex_error(p, "quote inside a word");
+	} else if (conf_is_ctl(c)) {
+		conf_lex_error(p, "invalid control character");
+	} else {
+		conf_tok_add(p, (char)c);
+	}
+}
+
+/* Inside quotes only \" and \\ are escapes: "\U" stays a backslash-U. */
+static void
+conf_lex_quoted(struct config_parser *p, uint8_t c)
+{
+	if (p->state == LEX_QUOTED_ESC) {
+		p->state = LEX_QUOTED;
+		if (c != '"' && c != '\\') {
+			conf_tok_add(p, '\\');
+			if (p->state == LEX_SKIP) {
+				return;
+			}
+		} else {
+			conf_tok_add(p, (char)c);
+			return;
+		}
+	}
+	if (c == '"') {
+		p->state = LEX_QUOTE_END;
+	} else if (c == '\\') {
+		p->state = LEX_QUOTED_ESC;
+	} else if (conf_is_ctl(c)) {
+		conf_lex_error(p, "control character in quoted string");
+	} else {
+		conf_tok_add(p, (char)c);
+	}
+}
+
+static void
+conf_lex_quote_end(struct config_parser *p, uint8_t c)
+{
+	if (conf_is_space(c)) {
+		p->state = LEX_SPACE;
+	} else if (c == '#') {
+		p->state = LEX_COMMENT;
+	} else {
+		conf_lex_error(p, "missing space after quoted string");
+	}
+}
+
+/* UNTRUSTED: one byte of the file; bounded by CONF_TOKEN_MAX per token,
+ * CONF_MAX_TOKENS per line. */
+static void
+conf_lex_byte(struct config_parser *p, uint8_t c)
+{
+	if (c == '\n') {
+		conf_end_line(p);
+		p->line++;
+		return;
+	}
+	switch (p->state) {
+	case LEX_SPACE:
+		conf_lex_space(p, c);
+		break;
+	case LEX_BARE:
+		conf_lex_bare(p, c);
+		break;
+	case LEX_QUOTED:
+	case LEX_QUOTED_ESC:
+		conf_lex_quoted(p, c);
+		break;
+	case LEX_QUOTE_END:
+		conf_lex_quote_end(p, c);
+		break;
+	case LEX_COMMENT:
+	case LEX_SKIP:
+		break;
+	}
+}
+
+void
+config_defaults(struct bailey_conf *conf)
+{
+	long	ncpu;
+
+	memset(conf, 0, sizeof(*conf));
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1) {
+		ncpu = 1;
+	}
+	if (ncpu > 64) {
+		ncpu = 64;
+	}
+	conf->workers = (unsigned)ncpu;
+	conf->isolation = ISOLATION_SHARED;
+	conf->max_connections = DEF_MAX_CONNECTIONS;
+	conf->max_bad_commands = DEF_MAX_BAD_COMMANDS;
+	conf->max_auth_attempts = DEF_MAX_AUTH_ATTEMPTS;
+	conf->auth_fail_delay_ms = DEF_AUTH_FAIL_DELAY_MS;
+	conf->timeout_login = DEF_LOGIN_TIMEOUT;
+	conf->timeout_idle = DEF_IDLE_TIMEOUT;
+	conf->timeout_connect = DEF_CONNECT_TIMEOUT;
+	conf->backend_port[PROTO_IMAP] = 143;
+	conf->backend_port[PROTO_POP3] = 110;
+	conf->domain_delimiter = '@';
+	conf->log_level = LOG_LVL_INFO;
+	conf->log_syslog = 1;
+	conf->log_stderr = 0;
+}
+
+struct config_parser *
+config_parser_new(struct bailey_conf *conf, const char *fname)
+{
+	struct config_parser *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		fatal("config_parser_new");
+	}
+	config_defaults(conf);
+	p->conf = conf;
+	p->fname = fname;
+	p->line = 1;
+	p->state = LEX_SPACE;
+	return p;
+}
+
+/* UNTRUSTED: any bytes; bounded by CONF_TOKEN_MAX per token and
+ * CONF_MAX_TOKENS per statement, whatever len is. */
+void
+config_parser_feed(struct config_parser *p, const char *text, size_t len)
+{
+	struct span	s = { (const uint8_t *)text, len };
+	size_t		i;
+
+	for (i = 0; i < s.len; i++) {
+		conf_lex_byte(p, span_byte(s, i));
+	}
+}
+
+int
+config_parser_finish(struct config_parser **pp)
+{
+	struct config_parser	*p = *pp;
+	int			 rv;
+
+	/* A last line without its LF still counts. */
+	if (p->state != LEX_SPACE || p->ntok > 0) {
+		conf_end_line(p);
+	} else if (p->line > 1) {
+		p->line--;
+	}
+	if (p->conf->nlisteners == 0) {
+		conf_err(p, "no listen statement");
+	}
+	rv = p->errors > 0 ? -1 : 0;
+	free(p);
+	*pp = NULL;
+	return rv;
+}
+
+int
+config_parse(struct bailey_conf *conf, const char *fname, const char *text,
+    size_t len)
+{
+	struct config_parser *p;
+
+	p = config_parser_new(conf, fname);
+	config_parser_feed(p, text, len);
+	return config_parser_finish(&p);
+}
+
+int
+config_read_file(const char *path, char **text_r, size_t *len_r)
+{
+	struct buf	 b;
+	struct stat	 st;
+	uint8_t		*dst;
+	size_t		 room;
+	ssize_t		 n;
+	char		*text;
+	int		 fd, rv = -1;
+
+	buf_init(&b, CONF_MAX_FILE + 1);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s: fstat", path);
+		goto out_close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		goto out_close_fd;
+	}
+	for (;;) {
+		if (buf_reserve(&b, 65536, &dst, &room) == -1) {
+			log_warnx("%s: larger than %d bytes", path,
+			    CONF_MAX_FILE);
+			goto out_release;
+		}
+		n = read(fd, dst, room);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1) {
+			log_warn("%s: read", path);
+			goto out_release;
+		}
+		if (n == 0) {
+			break;
+		}
+		buf_commit(&b, (size_t)n);
+	}
+	if (buf_len(&b) > CONF_MAX_FILE) {
+		log_warnx("%s: larger than %d bytes", path, CONF_MAX_FILE);
+		goto out_release;
+	}
+	if ((text = malloc(buf_len(&b) + 1)) == NULL) {
+		fatal("config_read_file");
+	}
+	if (buf_len(&b) > 0) {
+		memcpy(text, buf_ptr(&b), buf_len(&b));
+	}
+	text[buf_len(&b)] = '\0';
+	*text_r = text;
+	*len_r = buf_len(&b);
+	rv = 0;
+out_release:
+	buf_release(&b);
+out_close_fd:
+	close(fd);
+	return rv;
+}
+
+const char *
+proto_name(enum proto proto)
+{
+	switch (proto) {
+	case PROTO_IMAP:
+		return "imap";
+	case PROTO_POP3:
+		return "pop3";
+	}
+	return "unknown";
+}
+
+const char *
+config_keyword(size_t i)
+{
+	return i < CONF_NKEYWORDS ? conf_keywords[i].name : NULL;
+}
+
+const char *
+config_word(size_t i)
+{
+	size_t	t, j;
+
+	for (t = 0; t < sizeof(conf_word_tables) /
+	    sizeof(conf_word_tables[0]); t++) {
+		for (j = 0; conf_word_tables[t][j].name != NULL; j++) {
+			if (i == 0) {
+				return conf_word_tables[t][j].name;
+			}
+			i--;
+		}
+	}
+	return NULL;
+}
