@@ -33,7 +33,7 @@ HARDEN	+= -D_FORTIFY_SOURCE=3
 endif
 CFLAGS	?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(HARDEN) $(SANFLAGS) \
-	  -Ilib -Igateway -Ipolicy -Ipbsd -MMD -MP
+	  -iquote lib -iquote gateway -iquote policy -iquote pbsd -MMD -MP
 LDFLAGS_H = -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 
 # --- sources: explicit lists, so a new file in a privileged role shows ----
@@ -42,6 +42,7 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/config.c gateway/lookup.c gateway/dialer.c \
 		  gateway/worker.c gateway/session.c gateway/imap.c \
 		  gateway/pop3.c gateway/relay.c gateway/resp.c \
+		  gateway/scoreboard.c \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
 		  gateway/map_regex.c gateway/map_static.c
 BAILEY_LIBS	=
@@ -74,6 +75,7 @@ FUZZ_DEPS_msg		=
 -include pbsd/pbsd.mk
 -include gateway/tls.mk
 -include tests/bench/bench.mk
+.DEFAULT_GOAL := all
 
 .PHONY: all check unit fuzz-replay e2e demo deps install clean lint man-lint \
 	fuzz bench help
@@ -106,8 +108,10 @@ $(BUILD)/fuzz/replay_$(1): $(BUILD)/tests/fuzz/fuzz_$(1).o \
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
-UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%) $(PBSD_UNIT_BINS)
-REPLAY_BINS	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%) $(PBSD_REPLAY_BINS)
+UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%) $(PBSD_UNIT_BINS) \
+		  $(TLS_UNIT_BINS)
+REPLAY_BINS	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%) $(PBSD_REPLAY_BINS) \
+		  $(TLS_REPLAY_BINS)
 
 deps:
 	@scripts/deps.sh
@@ -116,7 +120,8 @@ unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
 fuzz-replay: $(REPLAY_BINS)
-	@scripts/run-replay.sh $(BUILD)/fuzz tests/fuzz/corpus $(FUZZ_TARGETS) $(PBSD_FUZZ_TARGETS)
+	@scripts/run-replay.sh $(BUILD)/fuzz tests/fuzz/corpus $(FUZZ_TARGETS) $(PBSD_FUZZ_TARGETS) \
+	    $(TLS_FUZZ_TARGETS)
 
 man-lint:
 	@scripts/man-lint.sh
@@ -143,7 +148,8 @@ fuzz:
 		deps=$$(make -s --no-print-directory print-fuzzdeps T=$$t); \
 		echo "FUZZ $$t"; \
 		$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		    -Ilib -Igateway -Ipolicy -Ipbsd -o build-fuzz/fuzz_$$t \
+		    -iquote lib -iquote gateway -iquote policy -iquote pbsd \
+		    -o build-fuzz/fuzz_$$t \
 		    tests/fuzz/fuzz_$$t.c $(LIB_SRCS) $$deps || exit 1; \
 	done
 

@@ -147,7 +147,8 @@ usage(int status)
 }
 
 static void
-child_start(enum role role, unsigned index, int debug, int verbose)
+child_start(enum role role, unsigned index, int slot, int debug,
+    int verbose)
 {
 	char	name[32];
 
@@ -172,7 +173,7 @@ child_start(enum role role, unsigned index, int debug, int verbose)
 	case ROLE_DIALER:
 		dialer_main();
 	case ROLE_WORKER:
-		worker_main(index);
+		worker_main(index, slot);
 	default:
 		fatalx("bad role");
 	}
@@ -184,10 +185,10 @@ main(int argc, char *argv[])
 	const char	*conffile = BAILEY_CONF, *errstr;
 	enum role	 role = ROLE_PARENT;
 	unsigned	 index = 0;
-	int		 ch, debug = 0, noaction = 0, verbose = 0;
+	int		 ch, debug = 0, noaction = 0, verbose = 0, slot = -1;
 	uint64_t	 v;
 
-	while ((ch = getopt(argc, argv, "df:hI:nR:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:hI:nR:S:Vv")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -212,6 +213,12 @@ main(int argc, char *argv[])
 				fatalx("unknown role %s", optarg);
 			}
 			break;
+		case 'S':
+			if (parse_uint(optarg, 0, 255, &v, &errstr) == -1) {
+				fatalx("-S %s: %s", optarg, errstr);
+			}
+			slot = (int)v;
+			break;
 		case 'V':
 			printf("bailey %s\n", BAILEY_VERSION);
 			return 0;
@@ -226,7 +233,7 @@ main(int argc, char *argv[])
 		usage(1);
 	}
 	if (role != ROLE_PARENT) {
-		child_start(role, index, debug, verbose);
+		child_start(role, index, slot, debug, verbose);
 	}
 	return parent_main(conffile, debug, noaction, verbose);
 }

@@ -4,8 +4,9 @@
  * bailey: declarations shared by the roles of the gateway.  The parent
  * forks and re-executes itself once per role (fresh ASLR per process,
  * OpenSMTPD style); a child finds its parent channel on FD_PARENT, the
- * configuration text on FD_CONFIG and (workers only) its listening sockets
- * from FD_LISTEN_BASE on, in the configuration's listener order.
+ * configuration text on FD_CONFIG, the connection scoreboard on
+ * FD_SCOREBOARD and (workers only) its listening sockets from FD_LISTEN_BASE
+ * on, in the configuration's listener order.
  */
 #ifndef BAILEY_BAILEY_H
 #define BAILEY_BAILEY_H
@@ -20,7 +21,8 @@
 
 #define FD_PARENT	3
 #define FD_CONFIG	4
-#define FD_LISTEN_BASE	5
+#define FD_SCOREBOARD	5
+#define FD_LISTEN_BASE	6
 
 enum role {
 	ROLE_PARENT = 0,
@@ -39,7 +41,8 @@ enum role role_from_name(const char *);
 /* Children: each runs its loop and exits. */
 void	lookup_main(void) __attribute__((noreturn));
 void	dialer_main(void) __attribute__((noreturn));
-void	worker_main(unsigned index) __attribute__((noreturn));
+/* slot: scoreboard slot in shared mode, -1 in per-connection mode. */
+void	worker_main(unsigned index, int slot) __attribute__((noreturn));
 
 /* Reads the configuration handed over on FD_CONFIG; fatal on error. */
 void	child_load_config(void);

@@ -24,7 +24,7 @@
 
 #include "buf.h"
 #include "config.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "log.h"
 
 /* Longest token, with its NUL: the longest value is a path. */

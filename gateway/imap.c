@@ -3,7 +3,7 @@
  *
  * imap: the IMAP4 pre-login state machine (client side) and the login to
  * an IMAP backend.  Runs in the worker.  Client bytes are UNTRUSTED and
- * reach us only as commands decoded by imap_parse (bounded by lib/limits.h);
+ * reach us only as commands decoded by imap_parse (bounded by lib/bailey_limits.h);
  * backend lines are UNTRUSTED, bounded by BACKEND_MAX_LINE, and their text
  * is never shown to the client before the login succeeded.
  *
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "bailey.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "log.h"
 #include "resp.h"
 #include "session.h"

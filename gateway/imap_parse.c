@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "imap_parse.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "log.h"
 
 /* Lexer states (struct imap_parser.state). */

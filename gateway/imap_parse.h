@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "bailey_limits.h"
 
 enum imap_tok {
 	IMAP_TOK_ATOM = 0,	/* atom chars, also used for base64/"=" */

@@ -17,11 +17,11 @@
 
 #include "buf.h"
 #include "config.h"
-#include "limits.h"
+#include "bailey_limits.h"
 
 /*
  * Limits of the map files (admin input, but still bounded; see
- * docs/maps.md).  MAX_MAP_LINE (lib/limits.h) bounds each line.
+ * docs/maps.md).  MAX_MAP_LINE (lib/bailey_limits.h) bounds each line.
  */
 #define MAP_MAX_FILE		(16 * 1024 * 1024)	/* bytes per map file */
 #define MAP_MAX_REGEX		10000	/* lines of a regex map */

@@ -27,7 +27,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "map.h"
 #include "parent.h"
+#include "scoreboard.h"
 
 #define DRAIN_TIMEOUT_MS	10000
 #define RESPAWN_DELAY_MS	1000
@@ -58,6 +60,9 @@ static uint32_t		  req_seq;
 
 static struct bailey_conf *conf_cur;
 static int		  conffd_cur = -1;
+static int		  sbfd = -1;
+static struct scoreboard *sb;
+static uint8_t		  slot_used[SB_SLOTS];
 static unsigned		  gen_cur;
 static int		  lfds[CONF_MAX_LISTENERS];
 static size_t		  nlfds;
@@ -105,16 +110,57 @@ child_find_role(enum role role)
 	return NULL;
 }
 
+static int
+slot_alloc(void)
+{
+	int	i;
+
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (!slot_used[i]) {
+			slot_used[i] = 1;
+			__atomic_store_n(&sb->slots[i], 0, __ATOMIC_RELAXED);
+			return i;
+		}
+	}
+	return -1;
+}
+
 static struct child *
 spawn_role(enum role role, unsigned index)
 {
-	struct child *c;
+	struct child	*c;
+	int		 slot = -1;
 
-	c = spawn_child(role, index, gen_cur, conffd_cur, lfds, nlfds);
+	if (role == ROLE_WORKER &&
+	    conf_cur->isolation == ISOLATION_SHARED &&
+	    (slot = slot_alloc()) == -1) {
+		log_warnx("no free scoreboard slot for a worker");
+		return NULL;
+	}
+	c = spawn_child(role, index, slot, gen_cur, conffd_cur, sbfd, lfds,
+	    nlfds);
 	if (c != NULL) {
 		children_add(c);
+	} else if (slot >= 0) {
+		slot_used[slot] = 0;
 	}
 	return c;
+}
+
+/* A worker is gone: its connections no longer count. */
+static void
+slot_release(struct child *c)
+{
+	if (c->role != ROLE_WORKER) {
+		return;
+	}
+	if (c->slot >= 0) {
+		__atomic_store_n(&sb->slots[c->slot], 0, __ATOMIC_RELAXED);
+		slot_used[c->slot] = 0;
+	}
+	if (c->busy) {
+		sb_add(&sb->busy, -1);
+	}
 }
 
 static void
@@ -489,6 +535,23 @@ parent_child_io(struct ev_io *io, uint32_t revents)
 
 /* ---- lifecycle ------------------------------------------------------- */
 
+/* Loads every map once, so a broken map is an error now, not a child
+ * restarting in a loop later.  0 / -1 (map_open logged why). */
+static int
+check_maps(const struct bailey_conf *c)
+{
+	struct map	*m;
+	size_t		 i;
+
+	for (i = 0; i < c->nmaps; i++) {
+		if ((m = map_open(&c->maps[i])) == NULL) {
+			return -1;
+		}
+		map_close(&m);
+	}
+	return 0;
+}
+
 static int
 bind_one(const struct listen_conf *l)
 {
@@ -614,8 +677,10 @@ pool_check(void)
 	if (conf_cur->isolation != ISOLATION_PER_CONNECTION) {
 		return;
 	}
-	while (idle < conf_cur->workers &&
-	    busy + idle < conf_cur->max_connections) {
+	/* Idle workers may exceed the limit: they turn clients away
+	 * cleanly (scoreboard) instead of leaving them in the backlog. */
+	(void)busy;
+	while (idle < conf_cur->workers) {
 		if (spawn_role(ROLE_WORKER, next_worker_index++) == NULL) {
 			break;
 		}
@@ -640,6 +705,7 @@ parent_reload(void)
 	}
 	config_defaults(nc);
 	if (config_parse(nc, conf_path, text, len) == -1 ||
+	    check_maps(nc) == -1 ||
 	    bind_listeners(nc, conf_cur, nfds) == -1) {
 		log_warnx("reload failed; keeping the running configuration");
 		free(text);
@@ -750,6 +816,7 @@ reap_children(void)
 		c = children[i];
 		children[i] = children[--nchildren];
 		child_exit_log(c, status);
+		slot_release(c);
 		ev_io_del(&c->io);
 		chan_close(&c->chan);
 		parent_child_gone(c);
@@ -878,7 +945,8 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 		fatal("calloc");
 	}
 	config_defaults(conf_cur);
-	if (config_parse(conf_cur, conffile, text, len) == -1) {
+	if (config_parse(conf_cur, conffile, text, len) == -1 ||
+	    check_maps(conf_cur) == -1) {
 		return 1;
 	}
 	if (noaction) {
@@ -909,6 +977,7 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	nlfds = conf_cur->nlisteners;
 	conffd_cur = make_conffd(text, len);
 	free(text);
+	sbfd = sb_create(&sb);
 	spawn_set_args(debug, verbose);
 	ev_init();
 	ev_set_post_hook(parent_post);

@@ -20,6 +20,7 @@ struct child {
 	pid_t		pid;
 	int		draining;	/* told to finish and exit */
 	int		busy;		/* per-connection worker with a session */
+	int		slot;		/* shared-mode scoreboard slot, or -1 */
 	uint32_t	sessions;
 	uint64_t	started;	/* ms */
 	struct chan	chan;
@@ -30,8 +31,8 @@ int	parent_main(const char *conffile, int debug, int noaction,
 	    int verbose);
 
 /* spawn.c */
-struct child *spawn_child(enum role, unsigned index, unsigned gen,
-	    int conffd, const int *lfds, size_t nlfds);
+struct child *spawn_child(enum role, unsigned index, int slot,
+	    unsigned gen, int conffd, int sbfd, const int *lfds, size_t nlfds);
 void	spawn_set_args(int debug, int verbose);
 /* Called by the parent loop for every message from a child. */
 void	parent_dispatch(struct child *, struct msg_in *);

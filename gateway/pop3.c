@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bailey.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "log.h"
 #include "resp.h"
 #include "session.h"

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "limits.h"
+#include "bailey_limits.h"
 #include "resp.h"
 
 /* Backend lines may not carry NUL or a stray CR (LF ends the line). */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "sasl.h"
 
 /* authzid NUL authcid NUL passwd, authzid empty or equal to authcid. */

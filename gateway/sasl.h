@@ -10,7 +10,7 @@
 #define BAILEY_SASL_H
 
 #include "buf.h"
-#include "limits.h"
+#include "bailey_limits.h"
 
 struct creds {
 	char	user[MAX_USER + 1];

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bailey.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "log.h"
 #include "session.h"
 

@@ -34,11 +34,11 @@ spawn_set_args(int debug, int verbose)
 }
 
 static void __attribute__((noreturn))
-spawn_exec(enum role role, unsigned index, int sp, int conffd,
-    const int *lfds, size_t nlfds)
+spawn_exec(enum role role, unsigned index, int slot, int sp, int conffd,
+    int sbfd, const int *lfds, size_t nlfds)
 {
-	int	 src[2 + CONF_MAX_LISTENERS], tmp[2 + CONF_MAX_LISTENERS];
-	char	 idx[16], rname[16], *argv[8];
+	int	 src[3 + CONF_MAX_LISTENERS], tmp[3 + CONF_MAX_LISTENERS];
+	char	 idx[16], rname[16], sl[16], *argv[10];
 	size_t	 n = 0, i;
 	int	 a = 0;
 	sigset_t set;
@@ -47,6 +47,7 @@ spawn_exec(enum role role, unsigned index, int sp, int conffd,
 	sigprocmask(SIG_SETMASK, &set, NULL);
 	src[n++] = sp;
 	src[n++] = conffd;
+	src[n++] = sbfd;
 	for (i = 0; i < nlfds && n < sizeof(src) / sizeof(src[0]); i++) {
 		src[n++] = lfds[i];
 	}
@@ -72,6 +73,11 @@ spawn_exec(enum role role, unsigned index, int sp, int conffd,
 	argv[a++] = rname;
 	argv[a++] = (char *)"-I";
 	argv[a++] = idx;
+	if (slot >= 0) {
+		snprintf(sl, sizeof(sl), "%d", slot);
+		argv[a++] = (char *)"-S";
+		argv[a++] = sl;
+	}
 	if (spawn_debug) {
 		argv[a++] = (char *)"-d";
 	}
@@ -84,8 +90,8 @@ spawn_exec(enum role role, unsigned index, int sp, int conffd,
 }
 
 struct child *
-spawn_child(enum role role, unsigned index, unsigned gen, int conffd,
-    const int *lfds, size_t nlfds)
+spawn_child(enum role role, unsigned index, int slot, unsigned gen,
+    int conffd, int sbfd, const int *lfds, size_t nlfds)
 {
 	struct child	*c;
 	int		 sp[2];
@@ -103,7 +109,7 @@ spawn_child(enum role role, unsigned index, unsigned gen, int conffd,
 		return NULL;
 	case 0:
 		close(sp[0]);
-		spawn_exec(role, index, sp[1], conffd,
+		spawn_exec(role, index, slot, sp[1], conffd, sbfd,
 		    role == ROLE_WORKER ? lfds : NULL,
 		    role == ROLE_WORKER ? nlfds : 0);
 	default:
@@ -115,6 +121,7 @@ spawn_child(enum role role, unsigned index, unsigned gen, int conffd,
 	}
 	c->role = role;
 	c->index = index;
+	c->slot = slot;
 	c->gen = gen;
 	c->pid = pid;
 	c->started = ev_clock_ms();

@@ -22,6 +22,7 @@
 
 #include "bailey.h"
 #include "log.h"
+#include "scoreboard.h"
 #include "session.h"
 
 #define ACCEPT_BATCH	32
@@ -38,9 +39,11 @@ static struct ev_io	  parent_io;
 static struct session	**slots;
 static uint32_t		 *slot_gen;
 static size_t		  nslots;
-static unsigned		  nsessions, max_sessions;
+static unsigned		  nsessions;
 static int		  draining, per_connection, took_one;
 static unsigned		  worker_index;
+static int		  worker_slot;
+static struct scoreboard *sb;
 static struct session	 *dead;
 
 void
@@ -91,15 +94,16 @@ slot_add(struct session *s)
 	}
 	slots[i] = s;
 	slot_gen[i]++;
-	/* Unique in this worker; the worker index makes logs unique. */
-	return ((uint64_t)worker_index << 48) |
-	    ((uint64_t)(slot_gen[i] & 0xffff) << 32) | (uint64_t)i;
+	/* pid (24 bits) | generation of the slot (16) | slot (24): unique
+	 * among live processes, and stale ids do not match a reused slot. */
+	return ((uint64_t)(getpid() & 0xffffff) << 40) |
+	    ((uint64_t)(slot_gen[i] & 0xffff) << 24) | (uint64_t)i;
 }
 
 static struct session *
 slot_find(uint64_t id)
 {
-	size_t	i = (size_t)(id & 0xffffffffu);
+	size_t	i = (size_t)(id & 0xffffffu);
 
 	if (i >= nslots || slots[i] == NULL || slots[i]->id != id) {
 		return NULL;
@@ -110,12 +114,15 @@ slot_find(uint64_t id)
 void
 worker_session_gone(struct session *s)
 {
-	size_t	i = (size_t)(s->id & 0xffffffffu);
+	size_t	i = (size_t)(s->id & 0xffffffu);
 
 	if (i < nslots && slots[i] == s) {
 		slots[i] = NULL;
 	}
 	nsessions--;
+	if (worker_slot >= 0) {
+		sb_add(&sb->slots[worker_slot], -1);
+	}
 	s->next_dead = dead;
 	dead = s;
 }
@@ -135,7 +142,23 @@ worker_post(void)
 	}
 }
 
-static void
+/* Shared mode: all workers' sessions; per-connection: busy workers. */
+static int
+over_limit(void)
+{
+	if (worker_slot >= 0) {
+		return sb_total(sb) > bconf->max_connections;
+	}
+	if (__atomic_fetch_add(&sb->busy, 1, __ATOMIC_RELAXED) >=
+	    bconf->max_connections) {
+		sb_add(&sb->busy, -1);
+		return 1;
+	}
+	return 0;
+}
+
+/* 0 if the session was started, -1 if it was turned away. */
+static int
 worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss)
 {
 	struct session	*s;
@@ -146,14 +169,18 @@ worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss)
 	s = session_new(fd, l->lc, (struct sockaddr *)ss);
 	s->id = slot_add(s);
 	nsessions++;
-	if (nsessions > max_sessions || draining) {
+	if (worker_slot >= 0) {
+		sb_add(&sb->slots[worker_slot], 1);
+	}
+	if (over_limit() || draining) {
 		bye = draining ? session_ops(s)->bye_shutdown :
 		    session_ops(s)->bye_toomany;
 		session_reject(s, bye, draining ? "shutdown" :
 		    "too-many-connections");
-		return;
+		return -1;
 	}
 	session_start(s);
+	return 0;
 }
 
 static void
@@ -176,13 +203,14 @@ worker_accept(struct ev_io *io, uint32_t revents)
 			}
 			return;
 		}
-		worker_accept_one(l, fd, &ss);
-		if (per_connection) {
-			took_one = 1;
-			listeners_close();
+		if (worker_accept_one(l, fd, &ss) == 0 && per_connection) {
 			msg_init(&m, MSG_ACCEPTED);
 			msg_add_u32(&m, nsessions);
 			worker_send(&m);
+		}
+		if (per_connection) {
+			took_one = 1;
+			listeners_close();
 			return;
 		}
 	}
@@ -261,14 +289,17 @@ worker_parent_io(struct ev_io *io, uint32_t revents)
 }
 
 void
-worker_main(unsigned index)
+worker_main(unsigned index, int slot)
 {
 	size_t	i;
 
 	worker_index = index;
+	worker_slot = slot;
+	if ((sb = sb_attach(FD_SCOREBOARD)) == NULL) {
+		fatal("scoreboard");
+	}
+	close(FD_SCOREBOARD);
 	per_connection = bconf->isolation == ISOLATION_PER_CONNECTION;
-	max_sessions = per_connection ? 1 :
-	    (bconf->max_connections + bconf->workers - 1) / bconf->workers;
 	ev_init();
 	ev_set_post_hook(worker_post);
 	ev_io_set(&parent_io, FD_PARENT, EPOLLIN, worker_parent_io, NULL);

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "bailey_limits.h"
 
 #define MSG_VERSION	1
 

@@ -15,7 +15,7 @@
 
 #include "buf.h"
 #include "imap_parse.h"
-#include "limits.h"
+#include "bailey_limits.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "sasl.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "harness.h"
 #include "imap_parse.h"
-#include "limits.h"
+#include "bailey_limits.h"
 
 #define IN(s)		(const uint8_t *)(s), sizeof(s) - 1
 #define LM		IMAP_PARSE_LITERAL_MINUS

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "resp.h"
 
 static void

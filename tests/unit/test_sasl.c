@@ -13,7 +13,7 @@
 
 #include "buf.h"
 #include "harness.h"
-#include "limits.h"
+#include "bailey_limits.h"
 #include "sasl.h"
 
 #define RAW(s)		(const uint8_t *)(s), sizeof(s) - 1

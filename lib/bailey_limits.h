@@ -4,8 +4,8 @@
  * Every hard limit on untrusted input, with where its number comes from.
  * Tests exercise each one at the limit and one past it.
  */
-#ifndef BAILEY_LIMITS_H
-#define BAILEY_LIMITS_H
+#ifndef BAILEY_BAILEY_LIMITS_H
+#define BAILEY_BAILEY_LIMITS_H
 
 /* POP3 command line incl. CRLF: RFC 2449 section 4 says 255 octets. */
 #define POP3_MAX_CMD		255
