@@ -1,0 +1,568 @@
+/*
+ * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
+ *
+ * pbsd_conf: the pbsd.conf parser.  Runs in pbsd as root before anything
+ * is opened, and in "pbsd -n".  The file is root's, but the parser is still
+ * bounded and strict: unknown keys, bad numbers and over-long lines are
+ * errors with a line number.  Names are resolved only in pbsd_conf_ids().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "pbsd_conf.h"
+
+#define PBSD_CONF_MAX_FILE	(1U << 20)
+
+struct pbsd_conf_key;
+typedef int pbsd_conf_set_fn(struct pbsd_conf *, const struct pbsd_conf_key *,
+    struct span, const char **);
+
+struct pbsd_conf_key {
+	const char		*ck_name;
+	pbsd_conf_set_fn	*ck_set;
+	size_t			 ck_off;	/* into struct pbsd_conf */
+	size_t			 ck_size;	/* string size */
+	uint64_t		 ck_min, ck_max;
+};
+
+static void *
+pbsd_conf_field(struct pbsd_conf *c, const struct pbsd_conf_key *k)
+{
+	return (char *)c + k->ck_off;
+}
+
+static int
+pbsd_conf_set_str(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	if (v.len == 0 || span_has_ctl(v) ||
+	    span_cstr(v, pbsd_conf_field(c, k), k->ck_size) == -1) {
+		*errstr_r = "empty, too long or bad characters in value";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pbsd_conf_set_path(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	if (v.len == 0 || span_byte(v, 0) != '/') {
+		*errstr_r = "path must be absolute";
+		return -1;
+	}
+	return pbsd_conf_set_str(c, k, v, errstr_r);
+}
+
+static int
+pbsd_conf_set_uint(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	uint64_t	n;
+
+	if (span_parse_uint(v, k->ck_min, k->ck_max, &n) == -1) {
+		*errstr_r = "number out of range";
+		return -1;
+	}
+	*(unsigned int *)pbsd_conf_field(c, k) = (unsigned int)n;
+	return 0;
+}
+
+static int
+pbsd_conf_set_mode(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	unsigned int	m = 0;
+	size_t		i;
+	uint8_t		ch;
+
+	if (v.len == 0 || v.len > 4) {
+		*errstr_r = "mode must be 1 to 4 octal digits";
+		return -1;
+	}
+	for (i = 0; i < v.len; i++) {
+		ch = span_byte(v, i);
+		if (ch < '0' || ch > '7') {
+			*errstr_r = "mode must be octal";
+			return -1;
+		}
+		m = m * 8 + (unsigned int)(ch - '0');
+	}
+	if (m > 0777) {
+		*errstr_r = "mode must be at most 0777";
+		return -1;
+	}
+	*(unsigned int *)pbsd_conf_field(c, k) = m;
+	return 0;
+}
+
+static int
+pbsd_conf_set_prefix(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	(void)k;
+	if (span_eq(v, "64")) {
+		c->pc_ipv6_prefix = 64;
+	} else if (span_eq(v, "128")) {
+		c->pc_ipv6_prefix = 128;
+	} else {
+		*errstr_r = "ipv6_prefix must be 64 or 128";
+		return -1;
+	}
+	return 0;
+}
+
+/* Splits v at SP, TAB or ',' and calls fn for each word. */
+static int
+pbsd_conf_words(struct span v, int (*fn)(void *, struct span, const char **),
+    void *arg, const char **errstr_r)
+{
+	size_t	i, start = 0;
+	uint8_t	ch;
+	int	nwords = 0;
+
+	for (i = 0; i <= v.len; i++) {
+		ch = i < v.len ? span_byte(v, i) : ' ';
+		if (ch != ' ' && ch != '\t' && ch != ',') {
+			continue;
+		}
+		if (i > start) {
+			if (fn(arg, span_sub(v, start, i - start),
+			    errstr_r) == -1) {
+				return -1;
+			}
+			nwords++;
+		}
+		start = i + 1;
+	}
+	if (nwords == 0) {
+		*errstr_r = "empty list";
+		return -1;
+	}
+	return 0;
+}
+
+struct pbsd_conf_idlist {
+	char	(*names)[PBSD_CONF_MAX_NAME];
+	size_t	*n;
+};
+
+static int
+pbsd_conf_add_id(void *arg, struct span w, const char **errstr_r)
+{
+	struct pbsd_conf_idlist	*l = arg;
+
+	if (*l->n >= PBSD_CONF_MAX_IDS) {
+		*errstr_r = "too many ids";
+		return -1;
+	}
+	if (span_cstr(w, l->names[*l->n], PBSD_CONF_MAX_NAME) == -1) {
+		*errstr_r = "id too long";
+		return -1;
+	}
+	(*l->n)++;
+	return 0;
+}
+
+static int
+pbsd_conf_set_uids(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_conf_idlist	l = { c->pc_allow_uid, &c->pc_nallow_uid };
+
+	(void)k;
+	return pbsd_conf_words(v, pbsd_conf_add_id, &l, errstr_r);
+}
+
+static int
+pbsd_conf_set_gids(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_conf_idlist	l = { c->pc_allow_gid, &c->pc_nallow_gid };
+
+	(void)k;
+	return pbsd_conf_words(v, pbsd_conf_add_id, &l, errstr_r);
+}
+
+/* "output = hash|btree|text /abs/path" starts a new output. */
+static int
+pbsd_conf_set_output(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_output	*o;
+	struct span		 type, path;
+	long			 sp;
+
+	(void)k;
+	if (c->pc_noutputs >= PBSD_CONF_MAX_OUTPUTS) {
+		*errstr_r = "too many outputs";
+		return -1;
+	}
+	if ((sp = span_find(v, 0, ' ')) < 0) {
+		*errstr_r = "output needs a type and a path";
+		return -1;
+	}
+	type = span_sub(v, 0, (size_t)sp);
+	path = span_trim(span_sub(v, (size_t)sp, v.len - (size_t)sp));
+	o = &c->pc_outputs[c->pc_noutputs];
+	memset(o, 0, sizeof(*o));
+	o->po_keys = PBSD_KEYS_POSTFIX;
+	if (span_eq(type, "hash")) {
+		o->po_type = PBSD_OUT_HASH;
+	} else if (span_eq(type, "btree")) {
+		o->po_type = PBSD_OUT_BTREE;
+	} else if (span_eq(type, "text")) {
+		o->po_type = PBSD_OUT_TEXT;
+	} else {
+		*errstr_r = "output type must be hash, btree or text";
+		return -1;
+	}
+	if (path.len == 0 || span_byte(path, 0) != '/' ||
+	    span_find(path, 0, ' ') >= 0 || span_has_ctl(path) ||
+	    span_cstr(path, o->po_path, sizeof(o->po_path)) == -1) {
+		*errstr_r = "output path must be absolute, without spaces";
+		return -1;
+	}
+	c->pc_noutputs++;
+	return 0;
+}
+
+static struct pbsd_output *
+pbsd_conf_last_output(struct pbsd_conf *c, const char **errstr_r)
+{
+	if (c->pc_noutputs == 0) {
+		*errstr_r = "output_* before any output line";
+		return NULL;
+	}
+	return &c->pc_outputs[c->pc_noutputs - 1];
+}
+
+static int
+pbsd_conf_set_nul(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_output	*o;
+
+	(void)k;
+	if ((o = pbsd_conf_last_output(c, errstr_r)) == NULL) {
+		return -1;
+	}
+	if (span_eq(v, "no")) {
+		o->po_nul = PBSD_NUL_NO;
+	} else if (span_eq(v, "yes")) {
+		o->po_nul = PBSD_NUL_YES;
+	} else if (span_eq(v, "both")) {
+		o->po_nul = PBSD_NUL_BOTH;
+	} else {
+		*errstr_r = "output_nul must be no, yes or both";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pbsd_conf_set_value(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_output	*o;
+
+	(void)k;
+	if ((o = pbsd_conf_last_output(c, errstr_r)) == NULL) {
+		return -1;
+	}
+	if (span_eq(v, "OK")) {
+		o->po_value = PBSD_VAL_OK;
+	} else if (span_eq(v, "RELAY")) {
+		o->po_value = PBSD_VAL_RELAY;
+	} else if (span_eq(v, "expiry")) {
+		o->po_value = PBSD_VAL_EXPIRY;
+	} else {
+		*errstr_r = "output_value must be OK, RELAY or expiry";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pbsd_conf_add_keystyle(void *arg, struct span w, const char **errstr_r)
+{
+	int	*keys = arg;
+
+	if (span_eq(w, "postfix")) {
+		*keys |= PBSD_KEYS_POSTFIX;
+	} else if (span_eq(w, "sendmail")) {
+		*keys |= PBSD_KEYS_SENDMAIL;
+	} else {
+		*errstr_r = "output_keys are postfix and/or sendmail";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pbsd_conf_set_keys(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_output	*o;
+	int			 keys = 0;
+
+	(void)k;
+	if ((o = pbsd_conf_last_output(c, errstr_r)) == NULL) {
+		return -1;
+	}
+	if (pbsd_conf_words(v, pbsd_conf_add_keystyle, &keys,
+	    errstr_r) == -1) {
+		return -1;
+	}
+	o->po_keys = keys;
+	return 0;
+}
+
+/* nftables table and set names: [A-Za-z0-9_], 1..31 characters. */
+static int
+pbsd_conf_set_nftname(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	size_t	i;
+	uint8_t	ch;
+
+	for (i = 0; i < v.len; i++) {
+		ch = span_byte(v, i);
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_')) {
+			*errstr_r = "nft names are letters, digits and '_'";
+			return -1;
+		}
+	}
+	return pbsd_conf_set_str(c, k, v, errstr_r);
+}
+
+#define PC_OFF(f)	offsetof(struct pbsd_conf, f)
+#define PC_SZ(f)	sizeof(((struct pbsd_conf *)0)->f)
+
+/* Sorted by name (checked by test_pbsd_conf). */
+static const struct pbsd_conf_key pbsd_conf_keys[] = {
+	{ "allow_gid", pbsd_conf_set_gids, 0, 0, 0, 0 },
+	{ "allow_uid", pbsd_conf_set_uids, 0, 0, 0, 0 },
+	{ "control_path", pbsd_conf_set_path, PC_OFF(pc_control),
+	    PC_SZ(pc_control), 0, 0 },
+	{ "expire", pbsd_conf_set_uint, PC_OFF(pc_expire), 0, 1, 604800 },
+	{ "flush_interval", pbsd_conf_set_uint, PC_OFF(pc_flush_interval),
+	    0, 0, 3600 },
+	{ "ipv6_prefix", pbsd_conf_set_prefix, 0, 0, 0, 0 },
+	{ "max_entries", pbsd_conf_set_uint, PC_OFF(pc_max_entries), 0, 1,
+	    10000000 },
+	{ "nft_set4", pbsd_conf_set_nftname, PC_OFF(pc_nft.nc_set4),
+	    PC_SZ(pc_nft.nc_set4), 0, 0 },
+	{ "nft_set6", pbsd_conf_set_nftname, PC_OFF(pc_nft.nc_set6),
+	    PC_SZ(pc_nft.nc_set6), 0, 0 },
+	{ "nft_table", pbsd_conf_set_nftname, PC_OFF(pc_nft.nc_table),
+	    PC_SZ(pc_nft.nc_table), 0, 0 },
+	{ "output", pbsd_conf_set_output, 0, 0, 0, 0 },
+	{ "output_keys", pbsd_conf_set_keys, 0, 0, 0, 0 },
+	{ "output_nul", pbsd_conf_set_nul, 0, 0, 0, 0 },
+	{ "output_value", pbsd_conf_set_value, 0, 0, 0, 0 },
+	{ "socket_group", pbsd_conf_set_str, PC_OFF(pc_socket_group),
+	    PC_SZ(pc_socket_group), 0, 0 },
+	{ "socket_mode", pbsd_conf_set_mode, PC_OFF(pc_socket_mode), 0, 0,
+	    0 },
+	{ "socket_path", pbsd_conf_set_path, PC_OFF(pc_socket),
+	    PC_SZ(pc_socket), 0, 0 },
+	{ "state_file", pbsd_conf_set_path, PC_OFF(pc_state),
+	    PC_SZ(pc_state), 0, 0 },
+	{ "user", pbsd_conf_set_str, PC_OFF(pc_user), PC_SZ(pc_user), 0, 0 },
+};
+
+const char	*pbsd_conf_key_name(size_t);
+
+/* For tests: the i-th keyword, or NULL past the end. */
+const char *
+pbsd_conf_key_name(size_t i)
+{
+	if (i >= sizeof(pbsd_conf_keys) / sizeof(pbsd_conf_keys[0])) {
+		return NULL;
+	}
+	return pbsd_conf_keys[i].ck_name;
+}
+
+void
+pbsd_conf_defaults(struct pbsd_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	(void)snprintf(c->pc_socket, sizeof(c->pc_socket), "%s",
+	    PBSD_DEF_SOCKET);
+	(void)snprintf(c->pc_control, sizeof(c->pc_control), "%s",
+	    PBSD_DEF_CONTROL);
+	(void)snprintf(c->pc_state, sizeof(c->pc_state), "%s", PBSD_DEF_STATE);
+	(void)snprintf(c->pc_user, sizeof(c->pc_user), "%s", PBSD_DEF_USER);
+	(void)snprintf(c->pc_nft.nc_set4, sizeof(c->pc_nft.nc_set4), "relay4");
+	(void)snprintf(c->pc_nft.nc_set6, sizeof(c->pc_nft.nc_set6), "relay6");
+	c->pc_socket_mode = 0660;
+	c->pc_expire = PBSD_DEF_EXPIRE;
+	c->pc_flush_interval = 1;
+	c->pc_ipv6_prefix = 128;
+	c->pc_max_entries = PBSD_DEF_MAX_ENTRIES;
+}
+
+/* One line without its LF: blank, "# comment" or "key = value". */
+static int
+pbsd_conf_line(struct pbsd_conf *c, struct span line, const char **errstr_r)
+{
+	struct span	key, val;
+	long		eq;
+	size_t		i;
+
+	line = span_trim(line);
+	if (line.len == 0 || span_byte(line, 0) == '#') {
+		return 0;
+	}
+	if ((eq = span_find(line, 0, '=')) < 0) {
+		*errstr_r = "expected key = value";
+		return -1;
+	}
+	key = span_trim(span_sub(line, 0, (size_t)eq));
+	val = span_trim(span_sub(line, (size_t)eq + 1,
+	    line.len - (size_t)eq - 1));
+	for (i = 0; i < sizeof(pbsd_conf_keys) / sizeof(pbsd_conf_keys[0]);
+	    i++) {
+		if (span_eq(key, pbsd_conf_keys[i].ck_name)) {
+			return pbsd_conf_keys[i].ck_set(c, &pbsd_conf_keys[i],
+			    val, errstr_r);
+		}
+	}
+	*errstr_r = "unknown key";
+	return -1;
+}
+
+/* UNTRUSTED: bounded by PBSD_CONF_MAX_LINE per line. */
+int
+pbsd_conf_parse(struct pbsd_conf *c, const uint8_t *p, size_t n,
+    const char **errstr_r, size_t *line_r)
+{
+	struct span	in = { p, n }, rest, line;
+	size_t		off = 0;
+	long		lf;
+
+	*line_r = 0;
+	while (off < in.len) {
+		(*line_r)++;
+		rest = span_sub(in, off, in.len - off);
+		lf = span_find(rest, 0, '\n');
+		line = lf < 0 ? rest : span_sub(rest, 0, (size_t)lf);
+		if (line.len > PBSD_CONF_MAX_LINE) {
+			*errstr_r = "line too long";
+			return -1;
+		}
+		if (line.len > 0 && span_byte(line, line.len - 1) == '\r') {
+			line = span_sub(line, 0, line.len - 1);
+		}
+		if (pbsd_conf_line(c, line, errstr_r) == -1) {
+			return -1;
+		}
+		off += lf < 0 ? rest.len : (size_t)lf + 1;
+	}
+	return 0;
+}
+
+int
+pbsd_conf_load(struct pbsd_conf *c, const char *path, const char **errstr_r,
+    size_t *line_r)
+{
+	struct buf	 b;
+	uint8_t		*dst;
+	size_t		 room;
+	ssize_t		 n;
+	int		 fd, rv = -1;
+
+	*line_r = 0;
+	buf_init(&b, PBSD_CONF_MAX_FILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr_r = strerror(errno);
+		return -1;
+	}
+	for (;;) {
+		if (buf_reserve(&b, 4096, &dst, &room) == -1) {
+			*errstr_r = "file too large";
+			goto out;
+		}
+		n = read(fd, dst, room);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1) {
+			*errstr_r = strerror(errno);
+			goto out;
+		}
+		if (n == 0) {
+			break;
+		}
+		buf_commit(&b, (size_t)n);
+	}
+	rv = pbsd_conf_parse(c, buf_ptr(&b), buf_len(&b), errstr_r, line_r);
+out:
+	close(fd);
+	buf_release(&b);
+	return rv;
+}
+
+int
+pbsd_conf_check(const struct pbsd_conf *c, const char **errstr_r)
+{
+	if (c->pc_nallow_uid == 0 && c->pc_nallow_gid == 0) {
+		*errstr_r = "no allow_uid or allow_gid: nobody could send events";
+		return -1;
+	}
+	if (strcmp(c->pc_socket, c->pc_control) == 0) {
+		*errstr_r = "socket_path and control_path are the same";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pbsd_conf_numeric(const char *s, uint64_t *v_r)
+{
+	const char	*errstr;
+
+	return parse_uint(s, 0, 0x7fffffff, v_r, &errstr);
+}
+
+int
+pbsd_conf_ids(const struct pbsd_conf *c, struct pbsd_ids *ids,
+    const char **errstr_r)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	uint64_t	 v;
+	size_t		 i;
+
+	memset(ids, 0, sizeof(*ids));
+	for (i = 0; i < c->pc_nallow_uid; i++) {
+		if (pbsd_conf_numeric(c->pc_allow_uid[i], &v) == 0) {
+			ids->pi_uids[ids->pi_nuids++] = (uid_t)v;
+		} else if ((pw = getpwnam(c->pc_allow_uid[i])) != NULL) {
+			ids->pi_uids[ids->pi_nuids++] = pw->pw_uid;
+		} else {
+			*errstr_r = "unknown user in allow_uid";
+			return -1;
+		}
+	}
+	for (i = 0; i < c->pc_nallow_gid; i++) {
+		if (pbsd_conf_numeric(c->pc_allow_gid[i], &v) == 0) {
+			ids->pi_gids[ids->pi_ngids++] = (gid_t)v;
+		} else if ((gr = getgrnam(c->pc_allow_gid[i])) != NULL) {
+			ids->pi_gids[ids->pi_ngids++] = gr->gr_gid;
+		} else {
+			*errstr_r = "unknown group in allow_gid";
+			return -1;
+		}
+	}
+	return 0;
+}
