@@ -42,10 +42,11 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/config.c gateway/lookup.c gateway/dialer.c \
 		  gateway/worker.c gateway/session.c gateway/imap.c \
 		  gateway/pop3.c gateway/relay.c gateway/resp.c \
-		  gateway/scoreboard.c \
+		  gateway/scoreboard.c gateway/conn.c gateway/tlsctx.c \
+		  gateway/tls.c pbsd/pbsd_proto.c \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
 		  gateway/map_regex.c gateway/map_static.c
-BAILEY_LIBS	=
+BAILEY_LIBS	= $(TLS_LIBS)
 
 LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o)
 BAILEY_OBJS	= $(BAILEY_SRCS:%.c=$(BUILD)/%.o)

@@ -29,8 +29,8 @@
 
 /* Longest token, with its NUL: the longest value is a path. */
 #define CONF_TOKEN_MAX		CONF_MAX_PATH
-/* Keyword plus its arguments; "listen" has the most (7 arguments). */
-#define CONF_MAX_TOKENS		9
+/* Keyword plus its arguments; "server" has the most (12 arguments). */
+#define CONF_MAX_TOKENS		16
 /* config_read_file() refuses larger files. */
 #define CONF_MAX_FILE		(1024 * 1024)
 /* Errors reported per parse; later ones are counted but not logged. */
@@ -113,6 +113,7 @@ static const struct conf_choice conf_timeouts[] = {
 	{ "login", (int)offsetof(struct bailey_conf, timeout_login) },
 	{ "idle", (int)offsetof(struct bailey_conf, timeout_idle) },
 	{ "connect", (int)offsetof(struct bailey_conf, timeout_connect) },
+	{ "handshake", (int)offsetof(struct bailey_conf, timeout_handshake) },
 	{ NULL, 0 },
 };
 
@@ -149,18 +150,41 @@ static const struct conf_choice conf_map_types[] = {
 };
 
 /* Fixed words that are not keywords nor in a choice table above. */
+static const struct conf_choice conf_tls_versions[] = {
+	{ "1.2", 12 },
+	{ "1.3", 13 },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_verify[] = {
+	{ "full", VERIFY_FULL },
+	{ "no-name", VERIFY_NO_NAME },
+	{ "pin", VERIFY_PIN },
+	{ "insecure", VERIFY_INSECURE },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_pbsd_opts[] = {
+	{ "socket", 0 },
+	{ "alive-interval", 1 },
+	{ NULL, 0 },
+};
+
 static const struct conf_choice conf_fillers[] = {
 	{ "on", 0 },
 	{ "port", 0 },
 	{ "tls", 0 },
 	{ "key", 0 },
+	{ "verify", 0 },
+	{ "pin", 0 },
+	{ "name", 0 },
 	{ NULL, 0 },
 };
 
 static const struct conf_choice *const conf_word_tables[] = {
 	conf_protos, conf_isolations, conf_listen_tls, conf_timeouts,
 	conf_log_opts, conf_log_levels, conf_bools, conf_map_types,
-	conf_fillers,
+	conf_fillers, conf_tls_versions, conf_verify, conf_pbsd_opts,
 };
 
 static int	conf_kw_number(struct config_parser *,
@@ -190,6 +214,21 @@ static int	conf_kw_backend_port(struct config_parser *,
 static int	conf_kw_map(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
+static int	conf_kw_map_tls(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_certificate(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_tls_version(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_path(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_pbsd(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
 
 #define CONF_OFF(f)	offsetof(struct bailey_conf, f)
 
@@ -197,20 +236,28 @@ static int	conf_kw_map(struct config_parser *,
 static const struct conf_keyword conf_keywords[] = {
 	{ "auth-failure-delay", 1, 1, conf_kw_number,
 	    CONF_OFF(auth_fail_delay_ms), 0, 60000 },
+	{ "backend-ca", 1, 1, conf_kw_path, CONF_OFF(backend_ca), 0, 0 },
 	{ "backend-port", 2, 2, conf_kw_backend_port, 0, 1, 65535 },
+	{ "backend-tls-min-version", 1, 1, conf_kw_tls_version,
+	    CONF_OFF(backend_tls_min_version), 0, 0 },
+	{ "certificate", 3, 3, conf_kw_certificate, 0, 0, 0 },
 	{ "domain-delimiter", 1, 1, conf_kw_delimiter, 0, 0, 0 },
 	{ "isolation", 1, 1, conf_kw_isolation, 0, 0, 0 },
 	{ "listen", 5, 7, conf_kw_listen, 0, 1, 65535 },
 	{ "log", 2, 2, conf_kw_log, 0, 0, 0 },
 	{ "map", 2, 4, conf_kw_map, 0, 0, 0 },
+	{ "map-tls", 1, 7, conf_kw_map_tls, 0, 0, 0 },
 	{ "max-auth-attempts", 1, 1, conf_kw_number,
 	    CONF_OFF(max_auth_attempts), 1, 100 },
 	{ "max-bad-commands", 1, 1, conf_kw_number,
 	    CONF_OFF(max_bad_commands), 1, 1000 },
 	{ "max-connections", 1, 1, conf_kw_number,
 	    CONF_OFF(max_connections), 1, 1000000 },
-	{ "server", 4, 6, conf_kw_server, 0, 1, 65535 },
+	{ "pbsd", 2, 2, conf_kw_pbsd, 0, 10, 86400 },
+	{ "server", 4, 12, conf_kw_server, 0, 1, 65535 },
 	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
+	{ "tls-min-version", 1, 1, conf_kw_tls_version,
+	    CONF_OFF(tls_min_version), 0, 0 },
 	{ "workers", 1, 1, conf_kw_number, CONF_OFF(workers), 1, 64 },
 };
 
@@ -568,7 +615,88 @@ conf_valid_host(const struct conf_token *t)
 	return 1;
 }
 
-/* server imap|pop3 HOST port N [tls MODE] */
+/* 1 if t is 64 hexadecimal digits. */
+static int
+conf_valid_pin(const struct conf_token *t)
+{
+	size_t	i;
+	char	c;
+
+	if (t->len != CONF_PIN_HEX) {
+		return 0;
+	}
+	for (i = 0; i < t->len; i++) {
+		c = t->s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		    (c >= 'A' && c <= 'F'))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Backend TLS options, as "word value" pairs in any order:
+ * tls none|starttls|implicit, verify full|no-name|pin|insecure,
+ * pin HEX (SHA-256 of the SubjectPublicKeyInfo), name HOST.
+ */
+static int
+conf_backend_tls(struct config_parser *p, const char *kw,
+    const struct conf_token *args, size_t nargs, struct backend_tls *bt)
+{
+	char	show[CONF_SHOW_MAX];
+	size_t	i;
+	int	v = 0;
+
+	memset(bt, 0, sizeof(*bt));
+	if (nargs % 2 != 0) {
+		conf_missing(p, kw, &args[nargs - 1], args[nargs - 1].s);
+		return -1;
+	}
+	for (i = 0; i < nargs; i += 2) {
+		const struct conf_token *w = &args[i], *val = &args[i + 1];
+
+		if (strcmp(w->s, "tls") == 0) {
+			if (conf_choose(p, kw, "tls mode", conf_server_tls, val,
+			    &v) == -1) {
+				return -1;
+			}
+			bt->mode = (enum tls_mode)v;
+		} else if (strcmp(w->s, "verify") == 0) {
+			if (conf_choose(p, kw, "verify mode", conf_verify, val,
+			    &v) == -1) {
+				return -1;
+			}
+			bt->verify = (enum verify_mode)v;
+		} else if (strcmp(w->s, "pin") == 0) {
+			if (!conf_valid_pin(val)) {
+				conf_err(p, "%s: pin must be 64 hex digits "
+				    "(SHA-256 of the public key)", kw);
+				return -1;
+			}
+			(void)snprintf(bt->pin, sizeof(bt->pin), "%s", val->s);
+		} else if (strcmp(w->s, "name") == 0) {
+			if (!conf_valid_host(val) || conf_copy(p, kw, "name",
+			    val, bt->name, sizeof(bt->name)) == -1) {
+				conf_err(p, "%s: bad name \"%s\"", kw,
+				    conf_show(val, show, sizeof(show)));
+				return -1;
+			}
+		} else {
+			conf_err(p, "%s: unknown option \"%s\" (expected tls, "
+			    "verify, pin or name)", kw,
+			    conf_show(w, show, sizeof(show)));
+			return -1;
+		}
+	}
+	if (bt->verify == VERIFY_PIN && bt->pin[0] == '\0') {
+		conf_err(p, "%s: verify pin needs a pin", kw);
+		return -1;
+	}
+	return 0;
+}
+
+/* server imap|pop3 HOST port N [tls MODE] [verify V] [pin HEX] [name N] */
 static int
 conf_kw_server(struct config_parser *p, const struct conf_keyword *kw,
     const struct conf_token *args, size_t nargs)
@@ -579,10 +707,6 @@ conf_kw_server(struct config_parser *p, const struct conf_keyword *kw,
 	int			 v = 0;
 
 	memset(&s, 0, sizeof(s));
-	if (nargs == 5) {
-		conf_missing(p, kw->name, &args[4], "tls");
-		return -1;
-	}
 	if (conf_choose(p, kw->name, "protocol", conf_protos, &args[0],
 	    &v) == -1) {
 		return -1;
@@ -603,21 +727,115 @@ conf_kw_server(struct config_parser *p, const struct conf_keyword *kw,
 		return -1;
 	}
 	s.port = (uint16_t)port;
-	s.tls = TLS_MODE_NONE;
-	if (nargs == 6) {
-		if (conf_expect(p, kw->name, &args[4], "tls") == -1 ||
-		    conf_choose(p, kw->name, "tls mode", conf_server_tls,
-		    &args[5], &v) == -1) {
-			return -1;
-		}
-		s.tls = (enum tls_mode)v;
+	if (conf_backend_tls(p, kw->name, args + 4, nargs - 4, &s.btls) ==
+	    -1) {
+		return -1;
 	}
+	s.tls = s.btls.mode;
 	if (p->conf->nservers >= CONF_MAX_SERVERS) {
 		conf_err(p, "%s: too many servers (max %d)", kw->name,
 		    CONF_MAX_SERVERS);
 		return -1;
 	}
 	p->conf->servers[p->conf->nservers++] = s;
+	return 0;
+}
+
+/* map-tls MODE [verify V] [pin HEX] [name NAME] */
+static int
+conf_kw_map_tls(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	struct conf_token	t[8];
+	size_t			i;
+
+	/* Same option syntax as a server line: "tls" MODE first. */
+	memset(t, 0, sizeof(t[0]));
+	(void)snprintf(t[0].s, sizeof(t[0].s), "tls");
+	t[0].len = 3;
+	for (i = 0; i < nargs && i + 1 < sizeof(t) / sizeof(t[0]); i++) {
+		t[i + 1] = args[i];
+	}
+	return conf_backend_tls(p, kw->name, t, nargs + 1,
+	    &p->conf->map_tls);
+}
+
+/* certificate CHAIN key KEYFILE */
+static int
+conf_kw_certificate(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	struct cert_conf	*c;
+
+	(void)nargs;
+	if (p->conf->ncerts >= CONF_MAX_CERTS) {
+		conf_err(p, "%s: too many certificates (max %d)", kw->name,
+		    CONF_MAX_CERTS);
+		return -1;
+	}
+	c = &p->conf->certs[p->conf->ncerts];
+	if (conf_copy(p, kw->name, "chain file", &args[0], c->chain,
+	    sizeof(c->chain)) == -1 ||
+	    conf_expect(p, kw->name, &args[1], "key") == -1 ||
+	    conf_copy(p, kw->name, "key file", &args[2], c->key,
+	    sizeof(c->key)) == -1) {
+		return -1;
+	}
+	p->conf->ncerts++;
+	return 0;
+}
+
+static int
+conf_kw_tls_version(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	int	v = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "version", conf_tls_versions, &args[0],
+	    &v) == -1) {
+		return -1;
+	}
+	*(int *)(void *)((char *)p->conf + kw->off) = v;
+	return 0;
+}
+
+static int
+conf_kw_path(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	(void)nargs;
+	return conf_copy(p, kw->name, "path", &args[0],
+	    (char *)p->conf + kw->off, CONF_MAX_PATH);
+}
+
+/* pbsd socket PATH | pbsd alive-interval SECONDS */
+static int
+conf_kw_pbsd(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	uint64_t	v = 0;
+	int		which = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "option", conf_pbsd_opts, &args[0],
+	    &which) == -1) {
+		return -1;
+	}
+	if (which == 0) {
+		if (args[1].s[0] != '/') {
+			conf_err(p, "%s: socket must be an absolute path",
+			    kw->name);
+			return -1;
+		}
+		return conf_copy(p, kw->name, "socket", &args[1],
+		    p->conf->pbsd_socket, sizeof(p->conf->pbsd_socket));
+	}
+	if (conf_number(p, kw->name, "alive-interval", &args[1], kw->min,
+	    kw->max, &v) == -1) {
+		return -1;
+	}
+	p->conf->pbsd_alive = (unsigned)v;
 	return 0;
 }
 
@@ -974,12 +1192,32 @@ config_defaults(struct bailey_conf *conf)
 	conf->timeout_login = DEF_LOGIN_TIMEOUT;
 	conf->timeout_idle = DEF_IDLE_TIMEOUT;
 	conf->timeout_connect = DEF_CONNECT_TIMEOUT;
+	conf->timeout_handshake = DEF_HANDSHAKE_TIMEOUT;
 	conf->backend_port[PROTO_IMAP] = 143;
 	conf->backend_port[PROTO_POP3] = 110;
 	conf->domain_delimiter = '@';
 	conf->log_level = LOG_LVL_INFO;
 	conf->log_syslog = 1;
 	conf->log_stderr = 0;
+	conf->tls_min_version = 12;
+	conf->pbsd_alive = 300;
+	conf->backend_tls_min_version = 12;
+}
+
+/* A TLS listener needs a certificate. */
+static void
+conf_check_tls(struct config_parser *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->conf->nlisteners; i++) {
+		if (p->conf->listeners[i].tls != TLS_MODE_NONE &&
+		    p->conf->ncerts == 0) {
+			p->line = p->conf->listeners[i].line;
+			conf_err(p, "listen: tls needs a certificate statement");
+			return;
+		}
+	}
 }
 
 struct config_parser *
@@ -1026,6 +1264,7 @@ config_parser_finish(struct config_parser **pp)
 	if (p->conf->nlisteners == 0) {
 		conf_err(p, "no listen statement");
 	}
+	conf_check_tls(p);
 	rv = p->errors > 0 ? -1 : 0;
 	free(p);
 	*pp = NULL;

@@ -19,6 +19,8 @@
 #define CONF_MAX_LISTENERS	32
 #define CONF_MAX_SERVERS	32
 #define CONF_MAX_MAPS		8
+#define CONF_MAX_CERTS		8
+#define CONF_PIN_HEX		64	/* SHA-256, hex */
 #define CONF_MAX_ADDR		64
 #define CONF_MAX_HOSTNAME	256
 #define CONF_MAX_KEY		256
@@ -47,6 +49,28 @@ enum map_type {
 	MAP_STATIC = 1,			/* key: value text file */
 };
 
+/* How a backend's certificate is checked (enum tls_verify in tls.h). */
+enum verify_mode {
+	VERIFY_FULL = 0,		/* chain, host name, pin if set */
+	VERIFY_NO_NAME = 1,		/* chain and pin, any name */
+	VERIFY_PIN = 2,			/* the SPKI pin only */
+	VERIFY_INSECURE = 3,		/* nothing: explicit opt-out */
+};
+
+/* Outbound TLS settings of a server line (or of map results). */
+struct backend_tls {
+	enum tls_mode	mode;
+	enum verify_mode verify;
+	char		pin[CONF_PIN_HEX + 1];	/* hex SPKI SHA-256, or "" */
+	char		name[CONF_MAX_HOSTNAME]; /* SNI/verify name, or "" */
+};
+
+/* A server certificate (chain + private key); SNI picks among them. */
+struct cert_conf {
+	char		chain[CONF_MAX_PATH];
+	char		key[CONF_MAX_PATH];
+};
+
 struct listen_conf {
 	char		addr[CONF_MAX_ADDR];	/* numeric IPv4 or IPv6 */
 	uint16_t	port;
@@ -61,6 +85,7 @@ struct server_conf {
 	uint16_t	port;
 	enum proto	proto;
 	enum tls_mode	tls;
+	struct backend_tls btls;	/* btls.mode == tls */
 };
 
 struct map_conf {
@@ -87,8 +112,21 @@ struct bailey_conf {
 	unsigned		timeout_login;		/* seconds */
 	unsigned		timeout_idle;		/* seconds */
 	unsigned		timeout_connect;	/* seconds */
+	unsigned		timeout_handshake;	/* seconds, TLS */
 	uint16_t		backend_port[2];	/* by enum proto */
 	char			domain_delimiter;	/* '@' */
+
+	/* TLS (docs/tls.md).  Versions are 12 or 13. */
+	struct cert_conf	certs[CONF_MAX_CERTS];
+	size_t			ncerts;
+	int			tls_min_version;
+	int			backend_tls_min_version;
+	char			backend_ca[CONF_MAX_PATH];	/* "" = system */
+	struct backend_tls	map_tls;		/* for map results */
+
+	/* pbsd(8) events for successful logins; "" = off. */
+	char			pbsd_socket[CONF_MAX_PATH];
+	unsigned		pbsd_alive;		/* seconds */
 
 	int			log_level;		/* enum log_level */
 	int			log_syslog;		/* 0/1 */

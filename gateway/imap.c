@@ -20,12 +20,17 @@
 #include "resp.h"
 #include "session.h"
 
-#define IMAP_CAPS	"IMAP4rev1 SASL-IR ID LITERAL- AUTH=PLAIN AUTH=LOGIN"
+/* Pre-login capabilities: ours, by listener and TLS state. */
+#define IMAP_CAPS_BASE	"IMAP4rev1 SASL-IR ID LITERAL-"
+#define IMAP_CAPS_AUTH	" AUTH=PLAIN AUTH=LOGIN"
 #define IMAP_BTAG	"B1"
+#define IMAP_BTAG_TLS	"B0"
 
 /* Backend login states (pl->bstate). */
 enum imap_bstate {
 	IB_GREETING = 0,
+	IB_STARTTLS,		/* sent STARTTLS, waiting for its OK */
+	IB_STARTTLS_HS,		/* TLS handshake after STARTTLS */
 	IB_WAIT_USER_LIT,	/* sent "{n}", waiting for "+" */
 	IB_WAIT_PASS_LIT,
 	IB_LOGIN,		/* waiting for the tagged reply */
@@ -77,11 +82,47 @@ imap_bad(struct session *s, const char *text)
 	}
 }
 
+static const char *
+imap_caps(const struct session *s)
+{
+	if (session_tls_required(s)) {
+		return IMAP_CAPS_BASE " STARTTLS LOGINDISABLED";
+	}
+	if (session_can_starttls(s)) {
+		return IMAP_CAPS_BASE " STARTTLS" IMAP_CAPS_AUTH;
+	}
+	return IMAP_CAPS_BASE IMAP_CAPS_AUTH;
+}
+
 static void
 imap_greet(struct session *s)
 {
-	session_reply(s, "* OK [CAPABILITY " IMAP_CAPS "] Bailey ready.\r\n",
-	    sizeof("* OK [CAPABILITY " IMAP_CAPS "] Bailey ready.\r\n") - 1);
+	session_replyf(s, "* OK [CAPABILITY %s] Bailey ready.\r\n",
+	    imap_caps(s));
+}
+
+/* After STARTTLS: nothing said before TLS counts (row 41). */
+static void
+imap_tls_reset(struct session *s)
+{
+	creds_clear(&s->pl->creds);
+	s->pl->have_user = 0;
+	s->pl->mech = SASL_NONE;
+	s->pl->tag[0] = '\0';
+	imap_parser_free(&s->pl->ip);
+	imap_parser_init(&s->pl->ip, IMAP_PARSE_LITERAL_MINUS);
+}
+
+/* LOGINDISABLED until TLS: 1 (and NO sent) if the login must wait. */
+static int
+imap_need_tls(struct session *s)
+{
+	if (!session_tls_required(s)) {
+		return 0;
+	}
+	session_replyf(s, "%s NO [PRIVACYREQUIRED] Use STARTTLS first.\r\n",
+	    tag(s));
+	return 1;
 }
 
 static int
@@ -98,8 +139,8 @@ static void
 imap_cmd_capability(struct session *s)
 {
 	if (imap_noargs(s) == 0) {
-		session_replyf(s, "* CAPABILITY " IMAP_CAPS "\r\n"
-		    "%s OK Capability completed.\r\n", tag(s));
+		session_replyf(s, "* CAPABILITY %s\r\n"
+		    "%s OK Capability completed.\r\n", imap_caps(s), tag(s));
 	}
 }
 
@@ -124,8 +165,18 @@ imap_cmd_logout(struct session *s)
 static void
 imap_cmd_starttls(struct session *s)
 {
-	/* No TLS on this listener: never pretend (threat row 5). */
-	imap_bad(s, "STARTTLS not available on this port.");
+	/* Not offered here, or TLS is on already: never pretend (row 5). */
+	if (!session_can_starttls(s)) {
+		imap_bad(s, "STARTTLS not available.");
+		return;
+	}
+	if (imap_noargs(s) == -1) {
+		return;
+	}
+	session_replyf(s, "%s OK Begin TLS negotiation now.\r\n", tag(s));
+	if (!s->closed) {
+		session_starttls(s);
+	}
 }
 
 /* ID NIL, or ID ( *(string SP nstring) ) per RFC 2971; the data is
@@ -182,6 +233,9 @@ imap_cmd_login(struct session *s)
 
 	if (imap_nargs(&s->pl->ip) != 2) {
 		imap_bad(s, "LOGIN needs a user name and a password.");
+		return;
+	}
+	if (imap_need_tls(s)) {
 		return;
 	}
 	if (imap_astring(s, 0, c->user, sizeof(c->user)) == -1 ||
@@ -243,6 +297,9 @@ imap_cmd_authenticate(struct session *s)
 
 	if (n < 1 || n > 2 || imap_arg_type(p, 0) != IMAP_TOK_ATOM) {
 		imap_bad(s, "AUTHENTICATE needs a mechanism.");
+		return;
+	}
+	if (imap_need_tls(s)) {
 		return;
 	}
 	mech = imap_arg(p, 0);
@@ -524,7 +581,34 @@ imap_backend_line(struct session *s, struct span line)
 		if (imap_caps_has(r.text, "LITERAL+")) {
 			s->pl->bcaps |= IB_CAP_LITERALPLUS;
 		}
+		if (s->pl->btls == TLS_MODE_STARTTLS) {
+			/* A greeting that lists capabilities without
+			 * STARTTLS is a downgrade: never log in (row 42). */
+			if (imap_caps_has(r.text, "IMAP4rev1") &&
+			    !imap_caps_has(r.text, "STARTTLS")) {
+				imap_login_failed(s, 0);
+				return;
+			}
+			session_backend_write(s, IMAP_BTAG_TLS " STARTTLS\r\n",
+			    sizeof(IMAP_BTAG_TLS " STARTTLS\r\n") - 1);
+			s->pl->bstate = IB_STARTTLS;
+			return;
+		}
 		imap_send_login(s, IB_GREETING);
+		return;
+	case IB_STARTTLS:
+		if (r.kind == IMAP_RESP_UNTAGGED && r.status != IMAP_ST_BYE &&
+		    r.status != IMAP_ST_PREAUTH) {
+			return;		/* pre-TLS chatter is ignored */
+		}
+		if (r.kind != IMAP_RESP_TAGGED ||
+		    !span_eq(r.tag, IMAP_BTAG_TLS) || r.status != IMAP_ST_OK) {
+			imap_login_failed(s, 0);	/* never in clear */
+			return;
+		}
+		s->pl->bstate = IB_STARTTLS_HS;
+		s->pl->bcaps = 0;	/* pre-TLS capabilities are void */
+		session_backend_starttls(s);
 		return;
 	case IB_WAIT_USER_LIT:
 	case IB_WAIT_PASS_LIT:
@@ -563,6 +647,14 @@ imap_backend_line(struct session *s, struct span line)
 }
 
 static void
+imap_backend_tls_done(struct session *s)
+{
+	if (s->pl->bstate == IB_STARTTLS_HS) {
+		imap_send_login(s, IB_GREETING);
+	}
+}
+
+static void
 imap_backend_input(struct session *s)
 {
 	char		copy[BACKEND_MAX_LINE];
@@ -589,6 +681,8 @@ const struct proto_ops imap_ops = {
 	.backend_ready = imap_backend_ready,
 	.backend_input = imap_backend_input,
 	.delay_over = imap_delay_over,
+	.tls_reset = imap_tls_reset,
+	.backend_tls_done = imap_backend_tls_done,
 	.bye_timeout = "* BYE Autologout; idle for too long.\r\n",
 	.bye_toomany = "* BYE Too many connections, try again later.\r\n",
 	.bye_shutdown = "* BYE Server shutting down.\r\n",

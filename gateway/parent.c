@@ -30,6 +30,7 @@
 #include "map.h"
 #include "parent.h"
 #include "scoreboard.h"
+#include "pbsd_proto.h"
 
 #define DRAIN_TIMEOUT_MS	10000
 #define RESPAWN_DELAY_MS	1000
@@ -50,6 +51,16 @@ struct req {
 	enum proto	 proto;
 	char		 user[MAX_USER + 1];
 	char		 login_user[MAX_USER + 1];
+	/* Candidates sent to the dialer: server index, or 0xffff (map). */
+	uint16_t	 cand_idx[CONF_MAX_SERVERS];
+	unsigned	 ncand;
+	char		 map_host[MAX_HOST + 1];
+};
+
+/* The configuration of each generation that still has children. */
+struct genconf {
+	unsigned		 gen;
+	struct bailey_conf	*conf;
 };
 
 static struct child	**children;
@@ -71,6 +82,9 @@ static unsigned		  next_worker_index;
 static int		  shutting_down;
 static const char	 *conf_path;
 
+static int		  pbsd_fd = -1;
+static struct genconf	 *genconfs;
+static size_t		  ngenconfs;
 static struct child	 **graveyard;
 static size_t		  ngraveyard;
 static struct ev_io	  sig_io;
@@ -242,19 +256,42 @@ req_free(struct req *r)
 	secure_zero(r, sizeof(*r));
 }
 
+/* The configuration the requesting worker runs with. */
+static const struct bailey_conf *
+req_conf(const struct req *r)
+{
+	size_t	i;
+
+	for (i = 0; r->worker != NULL && i < ngenconfs; i++) {
+		if (genconfs[i].gen == r->worker->gen) {
+			return genconfs[i].conf;
+		}
+	}
+	return conf_cur;
+}
+
 /* Ends a request: tells the worker (if still there) and frees it. */
 static void
-req_finish(struct req *r, enum backend_status status, const char *backend,
-    int fd)
+req_finish2(struct req *r, enum backend_status status, const char *backend,
+    unsigned cand, int fd)
 {
-	struct msg_out	m;
+	const struct bailey_conf *c = req_conf(r);
+	struct msg_out		  m;
+	uint16_t		  idx = 0xffff;
+	const char		 *host = "";
 
+	if (cand < r->ncand) {
+		idx = r->cand_idx[cand];
+		host = idx < c->nservers ? c->servers[idx].host : r->map_host;
+	}
 	if (r->worker != NULL) {
 		msg_init(&m, MSG_BACKEND);
 		msg_add_u64(&m, r->session);
 		msg_add_u8(&m, (uint8_t)status);
 		msg_add_str(&m, r->login_user[0] ? r->login_user : r->user);
 		msg_add_str(&m, backend);
+		msg_add_u16(&m, idx);
+		msg_add_str(&m, host);
 		child_send(r->worker, &m, fd);
 	} else if (fd != -1) {
 		close(fd);
@@ -262,26 +299,37 @@ req_finish(struct req *r, enum backend_status status, const char *backend,
 	req_free(r);
 }
 
+static void
+req_finish(struct req *r, enum backend_status status, const char *backend,
+    int fd)
+{
+	req_finish2(r, status, backend, ~0u, fd);
+}
+
 /* ---- routing ---------------------------------------------------------- */
 
 static void
 route_connect(struct req *r, const char *host, uint16_t port, int from_map)
 {
-	struct msg_out	 m;
-	struct child	*dialer;
-	unsigned	 n = 0, i, start;
-	size_t		 k;
+	const struct bailey_conf *c = req_conf(r);
+	struct msg_out		  m;
+	struct child		 *dialer;
+	unsigned		  n = 0, i, start;
+	size_t			  k;
 
 	msg_init(&m, MSG_CONNECT);
 	msg_add_u64(&m, req_id(r));
-	msg_add_u32(&m, conf_cur->timeout_connect * 1000);
+	msg_add_u32(&m, c->timeout_connect * 1000);
 	if (from_map) {
 		msg_add_u8(&m, 1);
 		msg_add_str(&m, host);
-		msg_add_u16(&m, port ? port : conf_cur->backend_port[r->proto]);
+		msg_add_u16(&m, port ? port : c->backend_port[r->proto]);
+		r->cand_idx[0] = 0xffff;
+		r->ncand = 1;
+		snprintf(r->map_host, sizeof(r->map_host), "%s", host);
 	} else {
-		for (k = 0; k < conf_cur->nservers; k++) {
-			if (conf_cur->servers[k].proto == r->proto) {
+		for (k = 0; k < c->nservers; k++) {
+			if (c->servers[k].proto == r->proto) {
 				n++;
 			}
 		}
@@ -294,9 +342,8 @@ route_connect(struct req *r, const char *host, uint16_t port, int from_map)
 		for (i = 0; i < n; i++) {
 			unsigned want = (start + i) % n, seen = 0;
 
-			for (k = 0; k < conf_cur->nservers; k++) {
-				const struct server_conf *s =
-				    &conf_cur->servers[k];
+			for (k = 0; k < c->nservers; k++) {
+				const struct server_conf *s = &c->servers[k];
 
 				if (s->proto != r->proto) {
 					continue;
@@ -304,6 +351,7 @@ route_connect(struct req *r, const char *host, uint16_t port, int from_map)
 				if (seen++ == want) {
 					msg_add_str(&m, s->host);
 					msg_add_u16(&m, s->port);
+					r->cand_idx[r->ncand++] = (uint16_t)k;
 					break;
 				}
 			}
@@ -354,7 +402,7 @@ on_worker_lookup(struct child *w, struct msg_in *in)
 	r->proto = (enum proto)proto;
 	memcpy(r->user, user, sizeof(user));
 	secure_zero(user, sizeof(user));
-	if (conf_cur->nmaps == 0) {
+	if (req_conf(r)->nmaps == 0) {
 		route_connect(r, NULL, 0, 0);
 		return;
 	}
@@ -413,12 +461,12 @@ on_connect_result(struct child *c, struct msg_in *in)
 {
 	struct req	*r;
 	uint64_t	 id;
-	uint8_t		 status;
+	uint8_t		 status, cand;
 	char		 peer[CONF_MAX_HOSTNAME + 16];
 
 	id = msg_get_u64(in);
 	status = msg_get_u8(in);
-	(void)msg_get_u8(in);
+	cand = msg_get_u8(in);
 	msg_get_str(in, peer, sizeof(peer));
 	if (msg_end(in) == -1 || (status == CONNECT_OK) != (in->fd != -1)) {
 		fatalx("dialer sent a malformed result");
@@ -430,19 +478,24 @@ on_connect_result(struct child *c, struct msg_in *in)
 		return;
 	}
 	if (status == CONNECT_OK) {
-		req_finish(r, BACKEND_OK, peer, in->fd);
+		req_finish2(r, BACKEND_OK, peer, cand, in->fd);
 	} else {
 		req_finish(r, BACKEND_UNREACHABLE, peer, -1);
 	}
 	in->fd = -1;
 }
 
+/* Feeds pbsd: only what a worker reports after a backend login. */
 static void
-on_auth_ok(struct child *w, struct msg_in *in)
+on_session_event(struct child *w, struct msg_in *in)
 {
-	char		user[MAX_USER + 1], caddr[CONF_MAX_ADDR];
-	uint16_t	cport;
-	uint8_t		proto;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
+	char			 user[MAX_USER + 1], caddr[CONF_MAX_ADDR];
+	uint16_t		 cport;
+	uint8_t			 proto;
+	enum pbsd_event		 ev;
 
 	(void)msg_get_u64(in);
 	proto = msg_get_u8(in);
@@ -450,11 +503,34 @@ on_auth_ok(struct child *w, struct msg_in *in)
 	msg_get_str(in, caddr, sizeof(caddr));
 	cport = msg_get_u16(in);
 	if (msg_end(in) == -1 || proto > PROTO_POP3) {
-		log_warnx("worker %d: bad auth-ok message", (int)w->pid);
+		log_warnx("worker %d: bad %s message", (int)w->pid,
+		    msg_type_name(in->type));
 		return;
 	}
-	log_debug("auth-ok proto=%s client=%s:%u", proto_name(proto), caddr,
-	    cport);
+	if (conf_cur->pbsd_socket[0] == '\0') {
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, caddr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+	} else if (inet_pton(AF_INET6, caddr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+	} else {
+		return;
+	}
+	(void)cport;
+	ev = in->type == MSG_AUTH_OK ? PBSD_EV_LOGIN_OK :
+	    in->type == MSG_SESSION_ALIVE ? PBSD_EV_SESSION_ALIVE :
+	    PBSD_EV_LOGOUT;
+	if (pbsd_fd == -1 && (pbsd_fd = pbsd_client_socket()) == -1) {
+		log_warn("pbsd socket");
+		return;
+	}
+	if (pbsd_send(pbsd_fd, conf_cur->pbsd_socket, ev,
+	    (struct sockaddr *)&ss, user, proto_name(proto)) == -1) {
+		log_warn("pbsd %s: event for %s lost", conf_cur->pbsd_socket,
+		    caddr);
+	}
 }
 
 void
@@ -470,8 +546,10 @@ parent_dispatch(struct child *c, struct msg_in *in)
 		}
 		if (in->type == MSG_LOOKUP) {
 			on_worker_lookup(c, in);
-		} else if (in->type == MSG_AUTH_OK) {
-			on_auth_ok(c, in);
+		} else if (in->type == MSG_AUTH_OK ||
+		    in->type == MSG_SESSION_ALIVE ||
+		    in->type == MSG_SESSION_END) {
+			on_session_event(c, in);
 		} else if (in->type == MSG_ACCEPTED) {
 			c->sessions = msg_get_u32(in);
 			c->busy = 1;
@@ -534,6 +612,40 @@ parent_child_io(struct ev_io *io, uint32_t revents)
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
+
+static void
+genconf_add(unsigned gen, struct bailey_conf *c)
+{
+	genconfs = reallocarray(genconfs, ngenconfs + 1, sizeof(*genconfs));
+	if (genconfs == NULL) {
+		fatal("genconfs");
+	}
+	genconfs[ngenconfs].gen = gen;
+	genconfs[ngenconfs].conf = c;
+	ngenconfs++;
+}
+
+/* Frees the configurations of generations without children. */
+static void
+genconf_gc(void)
+{
+	size_t	i, k;
+	int	used;
+
+	for (i = 0; i < ngenconfs; i++) {
+		if (genconfs[i].gen == gen_cur) {
+			continue;
+		}
+		used = 0;
+		for (k = 0; k < nchildren; k++) {
+			used |= children[k]->gen == genconfs[i].gen;
+		}
+		if (!used) {
+			free(genconfs[i].conf);
+			genconfs[i--] = genconfs[--ngenconfs];
+		}
+	}
+}
 
 /* Loads every map once, so a broken map is an error now, not a child
  * restarting in a loop later.  0 / -1 (map_open logged why). */
@@ -723,10 +835,11 @@ parent_reload(void)
 	close(conffd_cur);
 	conffd_cur = make_conffd(text, len);
 	free(text);
-	free(conf_cur);
 	conf_cur = nc;
 	bconf = nc;
 	gen_cur++;
+	genconf_add(gen_cur, nc);
+	genconf_gc();
 	spawn_generation();
 	log_info("configuration generation %u running", gen_cur);
 }
@@ -842,6 +955,7 @@ reap_children(void)
 		graveyard[ngraveyard++] = c;
 	}
 	pool_check();
+	genconf_gc();
 	if (shutting_down && nchildren == 0) {
 		ev_break();
 	}
@@ -978,6 +1092,7 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	conffd_cur = make_conffd(text, len);
 	free(text);
 	sbfd = sb_create(&sb);
+	genconf_add(gen_cur, conf_cur);
 	spawn_set_args(debug, verbose);
 	ev_init();
 	ev_set_post_hook(parent_post);

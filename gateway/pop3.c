@@ -17,16 +17,15 @@
 #include "resp.h"
 #include "session.h"
 
-#define POP3_CAPA \
-	"+OK Capability list follows.\r\n" \
-	"USER\r\n" \
-	"SASL PLAIN LOGIN\r\n" \
-	"RESP-CODES\r\n" \
-	"AUTH-RESP-CODE\r\n" \
-	".\r\n"
+/* Pre-login CAPA: ours, by listener and TLS state. */
+#define POP3_CAPA_HEAD	"+OK Capability list follows.\r\n"
+#define POP3_CAPA_LOGIN	"USER\r\nSASL PLAIN LOGIN\r\n"
+#define POP3_CAPA_TAIL	"RESP-CODES\r\nAUTH-RESP-CODE\r\n.\r\n"
 
 enum pop3_bstate {
 	PB_GREETING = 0,
+	PB_STLS,		/* sent STLS, waiting for +OK */
+	PB_STLS_HS,		/* TLS handshake after STLS */
 	PB_CAPA,		/* waiting for CAPA's status line */
 	PB_CAPA_LIST,		/* reading the CAPA list */
 	PB_AUTH,		/* sent AUTH PLAIN with initial response */
@@ -82,7 +81,29 @@ pop3_cmd_capa(struct session *s, const struct pop3_cmd *c)
 		pop3_err(s, "Unexpected arguments.");
 		return;
 	}
-	session_reply(s, POP3_CAPA, sizeof(POP3_CAPA) - 1);
+	session_replyf(s, "%s%s%s%s", POP3_CAPA_HEAD,
+	    session_can_starttls(s) ? "STLS\r\n" : "",
+	    session_tls_required(s) ? "" : POP3_CAPA_LOGIN, POP3_CAPA_TAIL);
+}
+
+/* After STLS: a USER given before TLS is forgotten (row 41). */
+static void
+pop3_tls_reset(struct session *s)
+{
+	creds_clear(&s->pl->creds);
+	s->pl->have_user = 0;
+	s->pl->mech = SASL_NONE;
+}
+
+/* 1 (and -ERR sent) if the login must wait for STLS. */
+static int
+pop3_need_tls(struct session *s)
+{
+	if (!session_tls_required(s)) {
+		return 0;
+	}
+	session_reply_str(s, "-ERR [SYS/PERM] Use STLS first.\r\n");
+	return 1;
 }
 
 static void
@@ -103,8 +124,15 @@ pop3_cmd_quit(struct session *s, const struct pop3_cmd *c)
 static void
 pop3_cmd_stls(struct session *s, const struct pop3_cmd *c)
 {
-	(void)c;
-	pop3_err(s, "STLS not available on this port.");
+	/* Not offered here, or TLS is on already (row 5). */
+	if (!session_can_starttls(s) || c->has_arg) {
+		pop3_err(s, "STLS not available.");
+		return;
+	}
+	session_reply_str(s, "+OK Begin TLS negotiation.\r\n");
+	if (!s->closed) {
+		session_starttls(s);
+	}
 }
 
 static void
@@ -114,6 +142,9 @@ pop3_cmd_user(struct session *s, const struct pop3_cmd *c)
 
 	creds_clear(&s->pl->creds);
 	s->pl->have_user = 0;
+	if (pop3_need_tls(s)) {
+		return;
+	}
 	if (!c->has_arg || c->arg.len == 0 ||
 	    creds_set(c->arg, s->pl->creds.user, sizeof(s->pl->creds.user),
 	    &err) == -1) {
@@ -186,6 +217,9 @@ pop3_cmd_auth(struct session *s, const struct pop3_cmd *c)
 	struct span	mech, ir;
 	long		sp;
 
+	if (pop3_need_tls(s)) {
+		return;
+	}
 	if (!c->has_arg) {
 		session_reply_str(s, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
 		return;
@@ -384,8 +418,21 @@ pop3_backend_line(struct session *s, struct span line)
 			pop3_login_failed(s, 0);
 			return;
 		}
+		if (s->pl->btls == TLS_MODE_STARTTLS) {
+			session_backend_write(s, "STLS\r\n", 6);
+			s->pl->bstate = PB_STLS;
+			return;
+		}
 		session_backend_write(s, "CAPA\r\n", 6);
 		s->pl->bstate = PB_CAPA;
+		return;
+	case PB_STLS:
+		if (r != POP3_RESP_OK) {
+			pop3_login_failed(s, 0);	/* never in clear */
+			return;
+		}
+		s->pl->bstate = PB_STLS_HS;
+		session_backend_starttls(s);
 		return;
 	case PB_CAPA:
 		if (r == POP3_RESP_OK) {
@@ -423,6 +470,15 @@ pop3_backend_line(struct session *s, struct span line)
 }
 
 static void
+pop3_backend_tls_done(struct session *s)
+{
+	if (s->pl->bstate == PB_STLS_HS) {
+		session_backend_write(s, "CAPA\r\n", 6);
+		s->pl->bstate = PB_CAPA;
+	}
+}
+
+static void
 pop3_backend_input(struct session *s)
 {
 	char		copy[BACKEND_MAX_LINE];
@@ -449,6 +505,8 @@ const struct proto_ops pop3_ops = {
 	.backend_ready = pop3_backend_ready,
 	.backend_input = pop3_backend_input,
 	.delay_over = pop3_delay_over,
+	.tls_reset = pop3_tls_reset,
+	.backend_tls_done = pop3_backend_tls_done,
 	.bye_timeout = "-ERR [SYS/TEMP] Autologout; idle for too long.\r\n",
 	.bye_toomany = "-ERR [SYS/TEMP] Too many connections.\r\n",
 	.bye_shutdown = "-ERR [SYS/TEMP] Server shutting down.\r\n",

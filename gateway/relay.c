@@ -1,11 +1,13 @@
 /*
  * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
  *
- * relay: after login, moves bytes between client and backend with
- * splice(2) through a pipe per direction, so payload never enters user
- * space and an idle session holds no user-space buffer.  Runs in the
+ * relay: after login, moves bytes between client and backend.  When both
+ * sides are plain sockets it uses splice(2) through a pipe per direction,
+ * so payload never enters user space; when either side speaks TLS it
+ * copies through a buffer that exists only while bytes are in flight.
+ * Either way an idle session holds no user-space buffer.  Runs in the
  * worker.  The bytes are UNTRUSTED but never parsed here; bounded by the
- * pipe size per direction (a full pipe stops reading from the source).
+ * pipe or buffer size per direction (full: stop reading the source).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -21,17 +23,36 @@
 
 #define RELAY_PIPE_SIZE	(64 * 1024)
 #define RELAY_ROUNDS	8
+#define RELAY_COPY_MAX	(64 * 1024)
 
 static int
 dir_src(const struct session *s, int d)
 {
-	return d == DIR_C2B ? s->cfd : s->bfd;
+	return d == DIR_C2B ? s->c.fd : s->b.fd;
 }
 
 static int
 dir_dst(const struct session *s, int d)
 {
-	return d == DIR_C2B ? s->bfd : s->cfd;
+	return d == DIR_C2B ? s->b.fd : s->c.fd;
+}
+
+static struct conn *
+dir_srcconn(struct session *s, int d)
+{
+	return d == DIR_C2B ? &s->c : &s->b;
+}
+
+static struct conn *
+dir_dstconn(struct session *s, int d)
+{
+	return d == DIR_C2B ? &s->b : &s->c;
+}
+
+static int
+relay_copy_mode(const struct session *s)
+{
+	return s->c.tls != NULL || s->b.tls != NULL;
 }
 
 static struct buf *
@@ -54,15 +75,84 @@ relay_flush_ubuf(struct session *s, int d)
 	ssize_t		 n;
 
 	while (buf_len(b) > 0) {
-		n = write(dir_dst(s, d), buf_ptr(b), buf_len(b));
-		if (n == -1) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return (errno == EAGAIN) ? 1 : -1;
+		n = conn_write(dir_dstconn(s, d), buf_ptr(b), buf_len(b));
+		if (n == CONN_AGAIN) {
+			return 1;
+		}
+		if (n <= 0) {
+			return -1;
 		}
 		*dir_count(s, d) += (uint64_t)n;
 		buf_consume(b, (size_t)n);
+	}
+	return 0;
+}
+
+/*
+ * TLS on a side: read into a buffer, write it out, repeat.  The buffer
+ * is released as soon as it is drained.  Returns as relay_pump.
+ */
+static int
+relay_copy(struct session *s, int d)
+{
+	struct relay_dir *rd = &s->dir[d];
+	struct conn	 *src = dir_srcconn(s, d);
+	uint8_t		 *p;
+	size_t		  room;
+	ssize_t		  n;
+	int		  rv;
+
+	/* No round limit: mbedTLS may hold decrypted bytes that no epoll
+	 * event would announce, so read until it says "again". */
+	for (;;) {
+		while (buf_len(&rd->copy) > 0) {
+			n = conn_write(dir_dstconn(s, d), buf_ptr(&rd->copy),
+			    buf_len(&rd->copy));
+			if (n == CONN_AGAIN) {
+				rd->want_dst = 1;
+				return 0;
+			}
+			if (n <= 0) {
+				return -1;
+			}
+			buf_consume(&rd->copy, (size_t)n);
+		}
+		if (rd->src_eof) {
+			break;
+		}
+		if (buf_reserve(&rd->copy, RELAY_COPY_MAX, &p, &room) == -1) {
+			return -1;
+		}
+		n = conn_read(src, p, room);
+		if (n == CONN_AGAIN) {
+			if (buf_len(&rd->copy) == 0) {
+				buf_release(&rd->copy);
+			}
+			rd->want_src = 1;
+			rd->src_wants_write = src->want_write;
+			return 0;
+		}
+		if (n == CONN_ERROR) {
+			return -1;
+		}
+		if (n == CONN_EOF) {
+			rd->src_eof = 1;
+			buf_release(&rd->copy);
+			break;
+		}
+		buf_commit(&rd->copy, (size_t)n);
+		*dir_count(s, d) += (uint64_t)n;
+		s->last_active = ev_now();
+	}
+	if (!rd->src_eof) {
+		rd->want_src = 1;
+		return 0;
+	}
+	if (!rd->dst_shut) {
+		rv = dir_dstconn(s, d)->tls == NULL ?
+		    shutdown(dir_dst(s, d), SHUT_WR) : 0;
+		(void)rv;
+		rd->dst_shut = 1;
 	}
 	return 0;
 }
@@ -99,10 +189,13 @@ relay_pump(struct session *s, int d)
 	ssize_t		  n;
 	int		  rv, round;
 
-	rd->want_src = rd->want_dst = 0;
+	rd->want_src = rd->want_dst = rd->src_wants_write = 0;
 	if ((rv = relay_flush_ubuf(s, d)) != 0) {
 		rd->want_dst = rv == 1;
 		return rv == -1 ? -1 : 0;
+	}
+	if (relay_copy_mode(s)) {
+		return relay_copy(s, d);
 	}
 	for (round = 0; round < RELAY_ROUNDS; round++) {
 		if ((rv = relay_drain_pipe(s, d)) != 0) {
@@ -147,13 +240,13 @@ relay_events(struct session *s)
 	uint32_t	  ce = 0, be = 0;
 
 	if (c2b->want_src) {
-		ce |= EPOLLIN;
+		ce |= c2b->src_wants_write ? EPOLLOUT : EPOLLIN;
 	}
 	if (b2c->want_dst) {
 		ce |= EPOLLOUT;
 	}
 	if (b2c->want_src) {
-		be |= EPOLLIN;
+		be |= b2c->src_wants_write ? EPOLLOUT : EPOLLIN;
 	}
 	if (c2b->want_dst) {
 		be |= EPOLLOUT;
@@ -240,8 +333,10 @@ relay_start(struct session *s)
 		}
 		buf_release(&s->pl->bin);
 	}
-	if (relay_pipe(&s->dir[DIR_C2B]) == -1 ||
-	    relay_pipe(&s->dir[DIR_B2C]) == -1) {
+	buf_init(&s->dir[DIR_C2B].copy, RELAY_COPY_MAX);
+	buf_init(&s->dir[DIR_B2C].copy, RELAY_COPY_MAX);
+	if (!relay_copy_mode(s) && (relay_pipe(&s->dir[DIR_C2B]) == -1 ||
+	    relay_pipe(&s->dir[DIR_B2C]) == -1)) {
 		session_close(s, "internal-error");
 		return;
 	}
@@ -254,6 +349,7 @@ relay_free(struct session *s)
 	int	d, i;
 
 	for (d = 0; d < 2; d++) {
+		buf_release(&s->dir[d].copy);
 		for (i = 0; i < 2; i++) {
 			if (s->dir[d].pipe[i] != -1) {
 				close(s->dir[d].pipe[i]);

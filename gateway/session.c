@@ -1,12 +1,13 @@
 /*
  * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
  *
- * session: sockets, buffers and timers of one client connection in a
+ * session: sockets, TLS, buffers and timers of one client connection in a
  * worker.  Runs unprivileged-to-be; client and backend bytes are
  * UNTRUSTED and only ever reach the protocol machines through bounded
  * buffers (client input: SESSION_CIN_MAX; queued output: SESSION_OUT_MAX,
  * beyond which we stop reading so a client that does not read its
- * replies cannot make us buffer without bound).
+ * replies cannot make us buffer without bound).  TLS handshakes are
+ * bounded by `timeout handshake`.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@
 #include "bailey_limits.h"
 #include "log.h"
 #include "session.h"
+#include "tls.h"
+#include "tlsctx.h"
 
 #define SESSION_CIN_MAX		(IMAP_MAX_LINE + IMAP_MAX_LITERAL + 1024)
 #define SESSION_OUT_MAX		(256 * 1024)
@@ -36,26 +39,42 @@ session_ops(const struct session *s)
 	return s->proto == PROTO_IMAP ? &imap_ops : &pop3_ops;
 }
 
+int
+session_can_starttls(const struct session *s)
+{
+	return !s->tls_active && (s->lc->tls == TLS_MODE_STARTTLS ||
+	    s->lc->tls == TLS_MODE_REQUIRED);
+}
+
+int
+session_tls_required(const struct session *s)
+{
+	return !s->tls_active && s->lc->tls == TLS_MODE_REQUIRED;
+}
+
+/* Writes b to c.  0 = all or blocked, -1 = error. */
 static int
-session_flush_fd(int fd, struct buf *b, uint64_t *count)
+session_flush(struct conn *c, struct buf *b)
 {
 	ssize_t	n;
 
 	while (buf_len(b) > 0) {
-		n = write(fd, buf_ptr(b), buf_len(b));
-		if (n == -1) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return (errno == EAGAIN || errno == EWOULDBLOCK) ?
-			    0 : -1;
+		n = conn_write(c, buf_ptr(b), buf_len(b));
+		if (n == CONN_AGAIN) {
+			return 0;
 		}
-		if (count != NULL) {
-			*count += (uint64_t)n;
+		if (n <= 0) {
+			return -1;
 		}
 		buf_consume(b, (size_t)n);
 	}
 	return 0;
+}
+
+static uint32_t
+session_hs_events(const struct conn *c)
+{
+	return c->want_write ? EPOLLOUT : EPOLLIN;
 }
 
 void
@@ -64,6 +83,10 @@ session_update_events(struct session *s)
 	uint32_t	ev = EPOLLRDHUP;
 
 	if (s->closed || s->phase == PH_RELAY) {
+		return;
+	}
+	if (s->phase == PH_TLS) {
+		ev_io_events(&s->cio, session_hs_events(&s->c));
 		return;
 	}
 	if ((s->phase == PH_PREAUTH || s->phase == PH_SASL) &&
@@ -77,10 +100,14 @@ session_update_events(struct session *s)
 		ev = EPOLLOUT;
 	}
 	ev_io_events(&s->cio, ev);
-	if (s->bfd != -1 && s->bio.active) {
-		ev = EPOLLIN;
-		if (buf_len(&s->bout) > 0) {
-			ev |= EPOLLOUT;
+	if (s->b.fd != -1 && s->bio.active) {
+		if (s->b.hs) {
+			ev = session_hs_events(&s->b);
+		} else {
+			ev = EPOLLIN;
+			if (buf_len(&s->bout) > 0 || s->b.want_write) {
+				ev |= EPOLLOUT;
+			}
 		}
 		ev_io_events(&s->bio, ev);
 	}
@@ -96,7 +123,7 @@ session_reply(struct session *s, const char *p, size_t n)
 		session_close(s, "output-overflow");
 		return;
 	}
-	if (session_flush_fd(s->cfd, &s->cout, NULL) == -1) {
+	if (s->phase != PH_TLS && session_flush(&s->c, &s->cout) == -1) {
 		session_close(s, "client-write-error");
 		return;
 	}
@@ -126,19 +153,28 @@ session_replyf(struct session *s, const char *fmt, ...)
 	session_reply(s, line, (size_t)n);
 }
 
+static void
+session_backend_failed(struct session *s, const char *why)
+{
+	log_info("session=%016llx backend=%s event=backend-error error=\"%s\"",
+	    (unsigned long long)s->id, s->pl ? s->pl->backend_name : "-",
+	    why);
+	session_backend_drop(s);
+	session_ops(s)->backend_ready(s, BACKEND_UNREACHABLE, NULL);
+}
+
 void
 session_backend_write(struct session *s, const char *p, size_t n)
 {
-	if (s->closed || s->bfd == -1) {
+	if (s->closed || s->b.fd == -1) {
 		return;
 	}
 	if (buf_add(&s->bout, p, n) == -1) {
 		session_close(s, "internal-error");
 		return;
 	}
-	if (session_flush_fd(s->bfd, &s->bout, NULL) == -1) {
-		session_backend_drop(s);
-		session_ops(s)->backend_ready(s, BACKEND_UNREACHABLE, NULL);
+	if (!s->b.hs && session_flush(&s->b, &s->bout) == -1) {
+		session_backend_failed(s, "write failed");
 		return;
 	}
 	session_update_events(s);
@@ -192,6 +228,9 @@ session_timer_arm(struct session *s)
 		if (s->phase == PH_DELAY && s->pl->delay_until < when) {
 			when = s->pl->delay_until;
 		}
+		if (s->hs_deadline != 0 && s->hs_deadline < when) {
+			when = s->hs_deadline;
+		}
 	}
 	ev_timer_add(&s->timer, when > now ? when - now : 0);
 }
@@ -215,9 +254,19 @@ session_timeout(struct ev_timer *t)
 		}
 		break;
 	default:
+		if (s->hs_deadline != 0 && now >= s->hs_deadline) {
+			if (s->phase == PH_TLS) {
+				session_close(s, "handshake-timeout");
+				return;
+			}
+			session_backend_failed(s, "TLS handshake timed out");
+			session_resume(s);
+			if (s->closed) {
+				return;
+			}
+		}
 		if (now >= s->login_deadline) {
-			session_reply(s, ops->bye_timeout,
-			    strlen(ops->bye_timeout));
+			session_reply_str(s, ops->bye_timeout);
 			session_finish(s, "login-timeout");
 			return;
 		}
@@ -255,6 +304,7 @@ session_auth_failure(struct session *s)
 	return ++s->pl->auth_failures >= bconf->max_auth_attempts;
 }
 
+/* Reads what the client sent; with TLS, also what mbedTLS holds. */
 static void
 session_read_client(struct session *s)
 {
@@ -262,25 +312,63 @@ session_read_client(struct session *s)
 	size_t	 room;
 	ssize_t	 n;
 
-	if (buf_reserve(&s->cin, SESSION_READ_CHUNK, &p, &room) == -1) {
-		return;		/* full: the protocol decides (too long) */
-	}
-	n = read(s->cfd, p, room);
-	if (n == 0) {
-		session_close(s, "client-eof");
-		return;
-	}
-	if (n == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+	do {
+		if (buf_reserve(&s->cin, SESSION_READ_CHUNK, &p, &room) ==
+		    -1) {
+			return;		/* full: the protocol decides */
+		}
+		n = conn_read(&s->c, p, room);
+		if (n == CONN_EOF) {
+			session_close(s, "client-eof");
+			return;
+		}
+		if (n == CONN_ERROR) {
 			session_close(s, "client-read-error");
+			return;
 		}
-		if (buf_len(&s->cin) == 0) {
-			buf_release(&s->cin);
+		if (n == CONN_AGAIN) {
+			if (buf_len(&s->cin) == 0) {
+				buf_release(&s->cin);
+			}
+			return;
 		}
+		buf_commit(&s->cin, (size_t)n);
+		session_ops(s)->client_input(s);
+	} while (!s->closed && conn_pending(&s->c) &&
+	    (s->phase == PH_PREAUTH || s->phase == PH_SASL));
+}
+
+static void
+session_tls_event(struct session *s)
+{
+	int	rv = conn_handshake(&s->c);
+
+	if (rv == -1) {
+		log_info("session=%016llx client=%s:%u event=tls-failed "
+		    "error=\"%s\"", (unsigned long long)s->id, s->caddr,
+		    s->cport, s->c.err ? s->c.err : "?");
+		session_close(s, "tls-handshake-failed");
 		return;
 	}
-	buf_commit(&s->cin, (size_t)n);
-	session_ops(s)->client_input(s);
+	if (rv == 0) {
+		session_update_events(s);
+		return;
+	}
+	s->hs_deadline = 0;
+	s->tls_active = 1;
+	s->phase = PH_PREAUTH;
+	log_debug("session=%016llx event=tls version=%s cipher=%s sni=%s",
+	    (unsigned long long)s->id, tls_version_name(s->c.tls),
+	    tls_cipher_name(s->c.tls), tls_sni_name(s->c.tls));
+	if (s->lc->tls == TLS_MODE_IMPLICIT) {
+		session_ops(s)->greet(s);
+	} else {
+		session_ops(s)->tls_reset(s);
+	}
+	if (!s->closed) {
+		session_timer_arm(s);
+		session_resume(s);
+	}
 }
 
 static void
@@ -292,8 +380,16 @@ session_client_io(struct ev_io *io, uint32_t revents)
 		relay_client_event(s, revents);
 		return;
 	}
+	if (s->phase == PH_TLS) {
+		if (revents & (EPOLLERR | EPOLLHUP)) {
+			session_close(s, "client-eof");
+			return;
+		}
+		session_tls_event(s);
+		return;
+	}
 	if (revents & EPOLLOUT) {
-		if (session_flush_fd(s->cfd, &s->cout, NULL) == -1) {
+		if (session_flush(&s->c, &s->cout) == -1) {
 			session_close(s, "client-write-error");
 			return;
 		}
@@ -319,42 +415,150 @@ session_client_io(struct ev_io *io, uint32_t revents)
 	}
 }
 
+void
+session_starttls(struct session *s)
+{
+	const char	*err = NULL;
+
+	if (buf_len(&s->cout) > 0) {
+		/* Our OK could not be sent in the clear yet: give up. */
+		session_close(s, "client-write-error");
+		return;
+	}
+	/* Plaintext pipelined after STARTTLS is never executed (rows 11,
+	 * 33): it is dropped here, before the handshake. */
+	if (buf_len(&s->cin) > 0) {
+		log_info("session=%016llx client=%s:%u event=starttls-"
+		    "injection bytes=%zu", (unsigned long long)s->id,
+		    s->caddr, s->cport, buf_len(&s->cin));
+	}
+	buf_release(&s->cin);
+	s->c.tls = tls_conn_new_server(tlsctx_server_for(s->proto), s->c.fd,
+	    &err);
+	if (s->c.tls == NULL) {
+		log_warnx("tls: %s", err ? err : "?");
+		session_close(s, "internal-error");
+		return;
+	}
+	s->c.hs = 1;
+	s->phase = PH_TLS;
+	s->hs_deadline = ev_clock_ms() +
+	    (uint64_t)bconf->timeout_handshake * 1000;
+	session_timer_arm(s);
+	session_update_events(s);
+}
+
+/* ---- backend -------------------------------------------------------- */
+
+static void
+session_backend_hs(struct session *s)
+{
+	int	rv = conn_handshake(&s->b);
+
+	if (rv == 0) {
+		return;
+	}
+	if (rv == -1) {
+		session_backend_failed(s, s->b.err ? s->b.err : "TLS failed");
+		return;
+	}
+	s->hs_deadline = 0;
+	session_timer_arm(s);
+	log_debug("session=%016llx backend=%s event=backend-tls version=%s",
+	    (unsigned long long)s->id, s->pl->backend_name,
+	    tls_version_name(s->b.tls));
+	if (session_flush(&s->b, &s->bout) == -1) {
+		session_backend_failed(s, "write failed");
+		return;
+	}
+	session_ops(s)->backend_tls_done(s);
+}
+
+static void
+session_backend_read(struct session *s)
+{
+	uint8_t	*p;
+	size_t	 room;
+	ssize_t	 n;
+
+	do {
+		if (buf_reserve(&s->pl->bin, SESSION_READ_CHUNK, &p, &room) ==
+		    -1) {
+			session_backend_failed(s, "line too long");
+			return;
+		}
+		n = conn_read(&s->b, p, room);
+		if (n == CONN_AGAIN) {
+			return;
+		}
+		if (n <= 0) {
+			session_backend_failed(s, n == CONN_EOF ?
+			    "closed during login" : "read error");
+			return;
+		}
+		buf_commit(&s->pl->bin, (size_t)n);
+		session_ops(s)->backend_input(s);
+	} while (!s->closed && s->phase == PH_BACKEND && !s->b.hs &&
+	    conn_pending(&s->b));
+}
+
 static void
 session_backend_io(struct ev_io *io, uint32_t revents)
 {
 	struct session	*s = io->arg;
-	uint8_t		*p;
-	size_t		 room;
-	ssize_t		 n;
 
 	if (s->phase == PH_RELAY) {
 		relay_backend_event(s, revents);
 		return;
 	}
-	if ((revents & EPOLLOUT) &&
-	    session_flush_fd(s->bfd, &s->bout, NULL) == -1) {
-		revents |= EPOLLERR;
-	}
-	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (buf_reserve(&s->pl->bin, SESSION_READ_CHUNK, &p, &room) ==
-		    -1) {
-			n = -1;
-			errno = EMSGSIZE;
-		} else {
-			n = read(s->bfd, p, room);
-		}
-		if (n > 0) {
-			buf_commit(&s->pl->bin, (size_t)n);
-			session_ops(s)->backend_input(s);
-		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-			log_debug("session=%016llx backend closed during "
-			    "login", (unsigned long long)s->id);
-			session_backend_drop(s);
-			session_ops(s)->backend_ready(s, BACKEND_UNREACHABLE,
-			    NULL);
+	if (s->b.hs) {
+		session_backend_hs(s);
+	} else {
+		if ((revents & EPOLLOUT) &&
+		    session_flush(&s->b, &s->bout) == -1) {
+			session_backend_failed(s, "write failed");
+		} else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+			session_backend_read(s);
 		}
 	}
 	session_resume(s);
+}
+
+static int
+session_backend_tls_conn(struct session *s)
+{
+	const char		*err = NULL;
+	const struct backend_tls *bt = tlsctx_backend(s->pl->bserver);
+
+	s->b.tls = tls_conn_new_client(tlsctx_client_for(s->pl->bserver),
+	    s->b.fd, bt->name[0] ? bt->name : s->pl->bhost, &err);
+	if (s->b.tls == NULL) {
+		session_backend_failed(s, err ? err : "TLS setup failed");
+		return -1;
+	}
+	if (bt->verify == VERIFY_INSECURE) {
+		log_warnx("session=%016llx backend=%s: certificate not "
+		    "verified (verify insecure)", (unsigned long long)s->id,
+		    s->pl->backend_name);
+	}
+	s->b.hs = 1;
+	s->hs_deadline = ev_clock_ms() +
+	    (uint64_t)bconf->timeout_handshake * 1000;
+	session_timer_arm(s);
+	session_backend_hs(s);
+	return 0;
+}
+
+void
+session_backend_starttls(struct session *s)
+{
+	/* Backend bytes after its STARTTLS reply are never taken as the
+	 * post-TLS conversation (row 16): abort instead. */
+	if (buf_len(&s->pl->bin) > 0) {
+		session_backend_failed(s, "data after the STARTTLS reply");
+		return;
+	}
+	(void)session_backend_tls_conn(s);
 }
 
 void
@@ -366,7 +570,7 @@ session_lookup(struct session *s)
 	char			saddr[CONF_MAX_ADDR] = "";
 	uint16_t		sport = 0;
 
-	if (getsockname(s->cfd, (struct sockaddr *)&ss, &len) == 0) {
+	if (getsockname(s->c.fd, (struct sockaddr *)&ss, &len) == 0) {
 		(void)sockaddr_fmt((struct sockaddr *)&ss, saddr,
 		    sizeof(saddr), &sport);
 	}
@@ -389,7 +593,8 @@ session_lookup(struct session *s)
 
 void
 session_backend_msg(struct session *s, enum backend_status st,
-    const char *login_user, const char *backend, int fd)
+    const char *login_user, const char *backend, unsigned server_idx,
+    const char *host, int fd)
 {
 	if (s->closed || s->phase != PH_LOOKUP) {
 		if (fd != -1) {
@@ -400,25 +605,34 @@ session_backend_msg(struct session *s, enum backend_status st,
 	snprintf(s->pl->backend_name, sizeof(s->pl->backend_name), "%s",
 	    backend);
 	if (st == BACKEND_OK) {
-		s->bfd = fd;
+		conn_init(&s->b, fd);
 		set_nonblock(fd);
 		memset(&s->bio, 0, sizeof(s->bio));
 		ev_io_set(&s->bio, fd, EPOLLIN, session_backend_io, s);
+		s->pl->bserver = server_idx;
+		s->pl->btls = tlsctx_backend(server_idx)->mode;
+		snprintf(s->pl->bhost, sizeof(s->pl->bhost), "%s", host);
 		s->pl->bstate = 0;
 		buf_release(&s->pl->bin);
 		s->phase = PH_BACKEND;
 	}
 	session_ops(s)->backend_ready(s, st, login_user);
+	if (st == BACKEND_OK && !s->closed && s->phase == PH_BACKEND &&
+	    s->pl->btls == TLS_MODE_IMPLICIT) {
+		(void)session_backend_tls_conn(s);
+	}
 	session_resume(s);
 }
 
 void
 session_backend_drop(struct session *s)
 {
-	if (s->bfd != -1) {
+	if (s->b.fd != -1) {
 		ev_io_del(&s->bio);
-		close(s->bfd);
-		s->bfd = -1;
+		conn_close(&s->b);
+	}
+	if (s->hs_deadline != 0 && s->phase != PH_TLS) {
+		s->hs_deadline = 0;
 	}
 	buf_release(&s->bout);
 	if (s->pl != NULL) {
@@ -440,25 +654,34 @@ prelogin_free(struct session *s)
 	s->pl = NULL;
 }
 
+/* MSG_AUTH_OK, MSG_SESSION_ALIVE or MSG_SESSION_END for this session. */
 void
-session_login_ok(struct session *s, const char *login_user)
+session_event_msg(struct session *s, enum msg_type type)
 {
 	struct msg_out	m;
 
-	(void)login_user;
-	msg_init(&m, MSG_AUTH_OK);
+	msg_init(&m, type);
 	msg_add_u64(&m, s->id);
 	msg_add_u8(&m, (uint8_t)s->proto);
 	msg_add_str(&m, s->user ? s->user : "");
 	msg_add_str(&m, s->caddr);
 	msg_add_u16(&m, s->cport);
 	worker_send(&m);
+}
+
+void
+session_login_ok(struct session *s, const char *login_user)
+{
+	(void)login_user;
+	/* Only here, after the backend said OK, does pbsd hear of it. */
+	session_event_msg(s, MSG_AUTH_OK);
 	free(s->backend);
 	if ((s->backend = strdup(s->pl->backend_name)) == NULL) {
 		fatal("strdup");
 	}
-	log_info("session=%016llx client=%s:%u event=auth-ok backend=%s",
-	    (unsigned long long)s->id, s->caddr, s->cport, s->backend);
+	log_info("session=%016llx client=%s:%u event=auth-ok backend=%s%s",
+	    (unsigned long long)s->id, s->caddr, s->cport, s->backend,
+	    s->b.tls ? " backend-tls=yes" : "");
 	s->phase = PH_RELAY;
 	s->last_active = ev_clock_ms();
 	relay_start(s);		/* takes the leftover bytes from pl */
@@ -477,7 +700,7 @@ session_finish(struct session *s, const char *reason)
 	s->reason = reason;
 	session_backend_drop(s);
 	buf_release(&s->cin);
-	if (buf_len(&s->cout) == 0) {
+	if (buf_len(&s->cout) == 0 || s->phase == PH_TLS) {
 		session_close(s, reason);
 		return;
 	}
@@ -509,12 +732,14 @@ session_close(struct session *s, const char *reason)
 	}
 	s->closed = 1;
 	session_log_end(s, reason);
+	if (s->backend != NULL) {
+		session_event_msg(s, MSG_SESSION_END);
+	}
 	ev_timer_del(&s->timer);
 	ev_io_del(&s->cio);
 	relay_free(s);
 	session_backend_drop(s);
-	close(s->cfd);
-	s->cfd = -1;
+	conn_close(&s->c);
 	prelogin_free(s);
 	buf_release(&s->cin);
 	buf_release(&s->cout);
@@ -536,12 +761,13 @@ session_new(int fd, const struct listen_conf *lc, const struct sockaddr *sa)
 	}
 	s->proto = lc->proto;
 	s->lc = lc;
-	s->cfd = fd;
-	s->bfd = -1;
+	conn_init(&s->c, fd);
+	conn_init(&s->b, -1);
 	s->dir[0].pipe[0] = s->dir[0].pipe[1] = -1;
 	s->dir[1].pipe[0] = s->dir[1].pipe[1] = -1;
 	s->started = ev_clock_ms();
 	s->login_deadline = s->started + (uint64_t)bconf->timeout_login * 1000;
+	s->phase = PH_PREAUTH;
 	buf_init(&s->cin, SESSION_CIN_MAX);
 	buf_init(&s->cout, SESSION_OUT_MAX);
 	buf_init(&s->bout, SESSION_OUT_MAX);
@@ -557,12 +783,35 @@ session_new(int fd, const struct listen_conf *lc, const struct sockaddr *sa)
 void
 session_start(struct session *s)
 {
-	session_ops(s)->greet(s);
+	const char	*err = NULL;
+
+	if (s->lc->tls != TLS_MODE_IMPLICIT) {
+		session_ops(s)->greet(s);
+		return;
+	}
+	s->c.tls = tls_conn_new_server(tlsctx_server_for(s->proto), s->c.fd,
+	    &err);
+	if (s->c.tls == NULL) {
+		log_warnx("tls: %s", err ? err : "?");
+		session_close(s, "internal-error");
+		return;
+	}
+	s->c.hs = 1;
+	s->phase = PH_TLS;
+	s->hs_deadline = ev_clock_ms() +
+	    (uint64_t)bconf->timeout_handshake * 1000;
+	session_timer_arm(s);
+	session_tls_event(s);
 }
 
 void
 session_reject(struct session *s, const char *bye, const char *reason)
 {
+	if (s->lc->tls == TLS_MODE_IMPLICIT) {
+		/* No clear-text words on a TLS port. */
+		session_close(s, reason);
+		return;
+	}
 	session_reply(s, bye, strlen(bye));
 	session_finish(s, reason);
 }

@@ -17,13 +17,15 @@
 
 #include "buf.h"
 #include "config.h"
+#include "conn.h"
 #include "ev.h"
 #include "imap_parse.h"
 #include "msg.h"
 #include "sasl.h"
 
 enum phase {
-	PH_PREAUTH = 0,		/* reading pre-login commands */
+	PH_TLS = 0,		/* client TLS handshake (implicit or STARTTLS) */
+	PH_PREAUTH,		/* reading pre-login commands */
 	PH_SASL,		/* waiting for a SASL response line */
 	PH_LOOKUP,		/* waiting for MSG_BACKEND from the parent */
 	PH_BACKEND,		/* logging in to the backend */
@@ -44,9 +46,11 @@ enum { DIR_C2B = 0, DIR_B2C = 1 };
 struct relay_dir {
 	int		pipe[2];	/* splice pipe; -1 until needed */
 	size_t		pending;	/* bytes in the pipe */
+	struct buf	copy;		/* TLS on a side: user-space copy */
 	int		src_eof;
 	int		dst_shut;
 	int		want_src;	/* waiting for the source */
+	int		src_wants_write; /* TLS source needs its fd writable */
 	int		want_dst;	/* waiting for the destination */
 };
 
@@ -66,6 +70,9 @@ struct prelogin {
 	int			bstate;
 	int			bcaps;		/* backend capabilities seen */
 	char			backend_name[CONF_MAX_HOSTNAME + 16];
+	unsigned		bserver;	/* server index or TLSCTX_MAP */
+	enum tls_mode		btls;		/* outbound TLS mode */
+	char			bhost[CONF_MAX_HOSTNAME]; /* TLS name */
 	char			okline[512];	/* tagged OK text for IMAP */
 };
 
@@ -74,8 +81,9 @@ struct session {
 	enum proto		 proto;
 	enum phase		 phase;
 	const struct listen_conf *lc;
-	int			 cfd;
-	int			 bfd;
+	struct conn		 c;		/* client side */
+	struct conn		 b;		/* backend side; fd -1 if none */
+	int			 tls_active;	/* client side speaks TLS */
 	struct ev_io		 cio;
 	struct ev_io		 bio;
 	struct ev_timer		 timer;
@@ -90,6 +98,7 @@ struct session {
 	char			*backend;
 	uint64_t		 started;	/* ms */
 	uint64_t		 login_deadline;
+	uint64_t		 hs_deadline;	/* client or backend handshake */
 	uint64_t		 last_active;
 	uint64_t		 bytes_in;	/* client -> backend */
 	uint64_t		 bytes_out;	/* backend -> client */
@@ -110,6 +119,10 @@ struct proto_ops {
 	void	(*backend_input)(struct session *);
 	/* The auth failure delay is over (PH_DELAY). */
 	void	(*delay_over)(struct session *);
+	/* The client's STARTTLS handshake is done: forget pre-TLS state. */
+	void	(*tls_reset)(struct session *);
+	/* The backend TLS handshake (after its STARTTLS) is done. */
+	void	(*backend_tls_done)(struct session *);
 	/* Messages for closing events. */
 	const char	*bye_timeout;
 	const char	*bye_toomany;
@@ -141,6 +154,8 @@ void	session_lookup(struct session *);
 void	session_backend_drop(struct session *);
 /* Starts the failure delay; then ops->delay_over runs. */
 void	session_fail_delay(struct session *);
+/* Tells the parent about a logged-in session (pbsd events). */
+void	session_event_msg(struct session *, enum msg_type);
 /* Login succeeded: tell the parent, free pre-login state, relay. */
 void	session_login_ok(struct session *, const char *login_user);
 /* Sends what is queued, then closes with reason. */
@@ -159,7 +174,20 @@ void	session_start(struct session *);
 void	session_reject(struct session *, const char *bye, const char *reason);
 /* MSG_BACKEND from the parent; owns fd. */
 void	session_backend_msg(struct session *, enum backend_status,
-	    const char *login_user, const char *backend, int fd);
+	    const char *login_user, const char *backend, unsigned server_idx,
+	    const char *host, int fd);
+/*
+ * STARTTLS/STLS accepted (the OK is queued): drops any pipelined
+ * plaintext and starts the handshake.  Pre-TLS state is reset through
+ * ops->tls_reset once it succeeds.
+ */
+void	session_starttls(struct session *);
+/* Starts TLS towards the backend (after its STARTTLS OK). */
+void	session_backend_starttls(struct session *);
+/* 1 if this listener offers STARTTLS and TLS is not on yet. */
+int	session_can_starttls(const struct session *);
+/* 1 if login must wait for TLS (listener "tls required"). */
+int	session_tls_required(const struct session *);
 
 /* worker.c */
 void	worker_send(const struct msg_out *);

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "scoreboard.h"
 #include "session.h"
+#include "tlsctx.h"
 
 #define ACCEPT_BATCH	32
 
@@ -45,6 +46,7 @@ static unsigned		  worker_index;
 static int		  worker_slot;
 static struct scoreboard *sb;
 static struct session	 *dead;
+static struct ev_timer	  alive_timer;
 
 void
 worker_send(const struct msg_out *m)
@@ -222,12 +224,16 @@ worker_backend_msg(struct msg_in *in)
 	struct session	*s;
 	uint64_t	 id;
 	uint8_t		 st;
+	uint16_t	 idx;
 	char		 user[MAX_USER + 1], backend[CONF_MAX_HOSTNAME + 16];
+	char		 host[CONF_MAX_HOSTNAME];
 
 	id = msg_get_u64(in);
 	st = msg_get_u8(in);
 	msg_get_str(in, user, sizeof(user));
 	msg_get_str(in, backend, sizeof(backend));
+	idx = msg_get_u16(in);
+	msg_get_str(in, host, sizeof(host));
 	if (msg_end(in) == -1 || st > BACKEND_TEMPFAIL ||
 	    (st == BACKEND_OK) != (in->fd != -1)) {
 		fatalx("worker: malformed backend message");
@@ -239,9 +245,25 @@ worker_backend_msg(struct msg_in *in)
 		in->fd = -1;
 		return;
 	}
-	session_backend_msg(s, (enum backend_status)st, user, backend, in->fd);
+	session_backend_msg(s, (enum backend_status)st, user, backend, idx,
+	    host, in->fd);
 	in->fd = -1;
 	secure_zero(user, sizeof(user));
+}
+
+/* Every pbsd alive-interval: logged-in sessions are still there. */
+static void
+worker_alive(struct ev_timer *t)
+{
+	size_t	i;
+
+	for (i = 0; i < nslots; i++) {
+		if (slots[i] != NULL && slots[i]->phase == PH_RELAY &&
+		    !slots[i]->closed) {
+			session_event_msg(slots[i], MSG_SESSION_ALIVE);
+		}
+	}
+	ev_timer_add(t, (uint64_t)bconf->pbsd_alive * 1000);
 }
 
 static void
@@ -299,6 +321,8 @@ worker_main(unsigned index, int slot)
 		fatal("scoreboard");
 	}
 	close(FD_SCOREBOARD);
+	tlsctx_init();
+	ev_timer_init(&alive_timer, worker_alive, NULL);
 	per_connection = bconf->isolation == ISOLATION_PER_CONNECTION;
 	ev_init();
 	ev_set_post_hook(worker_post);
@@ -309,6 +333,9 @@ worker_main(unsigned index, int slot)
 		listeners[i].lc = &bconf->listeners[i];
 		ev_io_set(&listeners[i].io, listeners[i].fd,
 		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept, &listeners[i]);
+	}
+	if (bconf->pbsd_socket[0] != '\0') {
+		ev_timer_add(&alive_timer, (uint64_t)bconf->pbsd_alive * 1000);
 	}
 	ev_loop();
 	exit(0);

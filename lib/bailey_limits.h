@@ -44,6 +44,8 @@
 #define DEF_LOGIN_TIMEOUT	60
 #define DEF_IDLE_TIMEOUT	1800
 #define DEF_CONNECT_TIMEOUT	10
+/* Half-done TLS handshakes are cut after this (threat row 23). */
+#define DEF_HANDSHAKE_TIMEOUT	10
 #define DEF_MAX_CONNECTIONS	10000
 /* IPC message payload (lib/msg.h). */
 #define MSG_MAX_PAYLOAD		8192

@@ -19,7 +19,7 @@
 
 #include "bailey_limits.h"
 
-#define MSG_VERSION	1
+#define MSG_VERSION	3
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -47,7 +47,9 @@ enum msg_type {
 	/*
 	 * parent -> worker, with the backend fd on success.
 	 * u64 session id, u8 status (enum backend_status), str user to log
-	 * in as, str backend name ("host:port").
+	 * in as, str backend name ("host:port"), u16 server index in the
+	 * worker's configuration (0xffff: a map result), str host (the name
+	 * the backend's certificate must carry).
 	 */
 	MSG_BACKEND,
 	/*
@@ -56,6 +58,11 @@ enum msg_type {
 	 * succeeded, never otherwise (pbsd, penalties).
 	 */
 	MSG_AUTH_OK,
+	/* worker -> parent, same layout as MSG_AUTH_OK: a logged-in session
+	 * is still open (every pbsd alive-interval). */
+	MSG_SESSION_ALIVE,
+	/* worker -> parent, same layout: a logged-in session ended. */
+	MSG_SESSION_END,
 	/* worker -> parent.  u32 open sessions.  Per-connection mode: the
 	 * worker took its connection, the parent may spawn the next. */
 	MSG_ACCEPTED,

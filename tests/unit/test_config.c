@@ -148,7 +148,7 @@ test_keywords_sorted(void)
 		}
 		T_ASSERT(strcmp(config_keyword(i), config_keyword(i + 1)) < 0);
 	}
-	T_EQ_INT(i + 1, 13);
+	T_EQ_INT(i + 1, 19);
 	T_ASSERT(config_word(0) != NULL);
 }
 
@@ -379,7 +379,7 @@ test_timeout(void)
 {
 	expect_err("timeout login\n", "timeout: missing argument");
 	expect_err("timeout session 10\n", "timeout: unknown timeout "
-	    "\"session\" (expected login, idle or connect)");
+	    "\"session\" (expected login, idle, connect or handshake)");
 	expect_err("timeout 10 login\n", "unknown timeout");
 	expect_err("timeout idle 10 20\n", "timeout: too many arguments");
 }
@@ -437,7 +437,8 @@ test_listen(void)
 	char			*s;
 	size_t			 i;
 
-	expect_ok(c, "listen pop3 on ::1 port 110 tls implicit\n"
+	expect_ok(c, "certificate /c.pem key /k.pem\n"
+	    "listen pop3 on ::1 port 110 tls implicit\n"
 	    "listen imap on 0.0.0.0 port 993 tls required\n"
 	    "listen imap on 2001:db8::1 port 143 tls starttls\n"
 	    "listen pop3 on 127.0.0.1 port 110 tls none\n"
@@ -446,7 +447,7 @@ test_listen(void)
 	T_EQ_STR(c->listeners[1].addr, "::1");
 	T_EQ_INT(c->listeners[1].proto, PROTO_POP3);
 	T_EQ_INT(c->listeners[1].tls, TLS_MODE_IMPLICIT);
-	T_EQ_INT(c->listeners[1].line, 2);
+	T_EQ_INT(c->listeners[1].line, 3);
 	T_EQ_INT(c->listeners[2].tls, TLS_MODE_REQUIRED);
 	T_EQ_INT(c->listeners[3].tls, TLS_MODE_STARTTLS);
 	T_EQ_STR(c->listeners[3].addr, "2001:db8::1");
@@ -849,7 +850,7 @@ test_huge_values(void)
 }
 
 static const char *const split_inputs[] = {
-	BASE "workers 4\nmap static \"/a \\\"b\\\\\" key \"\\u@\\d,\\U\"\n"
+	BASE "certificate c key k\nworkers 4\nmap static \"/a \\\"b\\\\\" key \"\\u@\\d,\\U\"\n"
 	    "server pop3 ::1 port 110 tls starttls # comment\r\n"
 	    "log level debug\nlisten pop3 on ::1 port 995 tls implicit",
 	BASE "workers 0\nbogus \"x\ny\"z\nlisten imap on 127.0.0.1 port 1143"
