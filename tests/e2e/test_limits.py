@@ -165,6 +165,8 @@ def test_global_connection_limit(bailey_factory, isolation, filled_mailbox):
     # Exact across workers (the scoreboard), in both isolation modes.
     b = bailey_factory(isolation=isolation, workers=2,
                        extra="max-connections 4\n")
+    # The harness's two readiness probes must be gone before we count.
+    assert b.wait_log(r"reason=client-eof", count=2)
     held = [Raw(b.imap_port) for _ in range(4)]
     assert all(h.greeting.startswith(b"* OK") for h in held)
     over = Raw(b.imap_port)

@@ -321,6 +321,7 @@ def test_row34_id_abuse(bailey, filled_mailbox):
 def test_row37_every_limit_graceful(bailey_factory, filled_mailbox):
     b = bailey_factory(workers=2, max_bad_commands=2, max_auth_attempts=1,
                        auth_failure_delay=0, extra="max-connections 3\n")
+    assert b.wait_log(r"reason=client-eof", count=2)     # probes gone
     held = [Raw(b.imap_port) for _ in range(3)]
     over = Raw(b.pop3_port)
     assert over.greeting.startswith(b"-ERR")
