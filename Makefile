@@ -43,7 +43,7 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/worker.c gateway/session.c gateway/imap.c \
 		  gateway/pop3.c gateway/relay.c gateway/resp.c \
 		  gateway/scoreboard.c gateway/conn.c gateway/tlsctx.c \
-		  gateway/tls.c pbsd/pbsd_proto.c \
+		  gateway/tls.c gateway/keyholder.c pbsd/pbsd_proto.c \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
 		  gateway/map_regex.c gateway/map_static.c
 BAILEY_LIBS	= $(TLS_LIBS)

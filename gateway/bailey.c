@@ -41,6 +41,7 @@ static const char *const role_names[ROLE_MAX] = {
 	[ROLE_LOOKUP] = "lookup",
 	[ROLE_DIALER] = "dialer",
 	[ROLE_WORKER] = "worker",
+	[ROLE_KEYHOLDER] = "keyholder",
 };
 
 _Static_assert(sizeof(role_names) / sizeof(role_names[0]) == ROLE_MAX,
@@ -174,6 +175,8 @@ child_start(enum role role, unsigned index, int slot, int debug,
 		dialer_main();
 	case ROLE_WORKER:
 		worker_main(index, slot);
+	case ROLE_KEYHOLDER:
+		keyholder_main();
 	default:
 		fatalx("bad role");
 	}

@@ -22,13 +22,15 @@
 #define FD_PARENT	3
 #define FD_CONFIG	4
 #define FD_SCOREBOARD	5
-#define FD_LISTEN_BASE	6
+#define FD_KEYHOLDER	6	/* workers: channel to the keyholder */
+#define FD_LISTEN_BASE	7
 
 enum role {
 	ROLE_PARENT = 0,
 	ROLE_LOOKUP,
 	ROLE_DIALER,
 	ROLE_WORKER,
+	ROLE_KEYHOLDER,
 	ROLE_MAX
 };
 
@@ -41,6 +43,7 @@ enum role role_from_name(const char *);
 /* Children: each runs its loop and exits. */
 void	lookup_main(void) __attribute__((noreturn));
 void	dialer_main(void) __attribute__((noreturn));
+void	keyholder_main(void) __attribute__((noreturn));
 /* slot: scoreboard slot in shared mode, -1 in per-connection mode. */
 void	worker_main(unsigned index, int slot) __attribute__((noreturn));
 

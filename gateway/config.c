@@ -226,6 +226,9 @@ static int	conf_kw_tls_version(struct config_parser *,
 static int	conf_kw_path(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
+static int	conf_kw_bool(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
 static int	conf_kw_pbsd(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
@@ -258,6 +261,8 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
 	{ "tls-min-version", 1, 1, conf_kw_tls_version,
 	    CONF_OFF(tls_min_version), 0, 0 },
+	{ "tls-rsa-in-worker", 1, 1, conf_kw_bool, CONF_OFF(tls_rsa_in_worker),
+	    0, 0 },
 	{ "workers", 1, 1, conf_kw_number, CONF_OFF(workers), 1, 64 },
 };
 
@@ -807,6 +812,21 @@ conf_kw_path(struct config_parser *p, const struct conf_keyword *kw,
 	(void)nargs;
 	return conf_copy(p, kw->name, "path", &args[0],
 	    (char *)p->conf + kw->off, CONF_MAX_PATH);
+}
+
+static int
+conf_kw_bool(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	int	v = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "value", conf_bools, &args[0], &v) ==
+	    -1) {
+		return -1;
+	}
+	*(int *)(void *)((char *)p->conf + kw->off) = v;
+	return 0;
 }
 
 /* pbsd socket PATH | pbsd alive-interval SECONDS */

@@ -121,6 +121,7 @@ struct bailey_conf {
 	size_t			ncerts;
 	int			tls_min_version;
 	int			backend_tls_min_version;
+	int			tls_rsa_in_worker;	/* 0/1, weaker */
 	char			backend_ca[CONF_MAX_PATH];	/* "" = system */
 	struct backend_tls	map_tls;		/* for map results */
 

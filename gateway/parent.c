@@ -31,6 +31,7 @@
 #include "parent.h"
 #include "scoreboard.h"
 #include "pbsd_proto.h"
+#include "tls.h"
 
 #define DRAIN_TIMEOUT_MS	10000
 #define RESPAWN_DELAY_MS	1000
@@ -91,6 +92,7 @@ static struct ev_io	  sig_io;
 static struct ev_timer	  drain_timer, respawn_timer;
 
 static void	parent_child_io(struct ev_io *, uint32_t);
+static void	child_send(struct child *, const struct msg_out *, int);
 static void	pool_check(void);
 
 /* ---- children table ------------------------------------------------ */
@@ -139,11 +141,63 @@ slot_alloc(void)
 	return -1;
 }
 
+/* The keyholder is needed where a listener speaks TLS. */
+static int
+keyholder_needed(const struct bailey_conf *c)
+{
+	size_t	i;
+
+	for (i = 0; c->ncerts > 0 && i < c->nlisteners; i++) {
+		if (c->listeners[i].tls != TLS_MODE_NONE) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static struct child *
+keyholder_of(unsigned gen)
+{
+	size_t	i;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i]->role == ROLE_KEYHOLDER &&
+		    children[i]->gen == gen && !children[i]->draining &&
+		    children[i]->chan.fd != -1) {
+			return children[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A socketpair between a worker and its generation's keyholder: the
+ * keyholder's end goes out now, the worker's end is returned (or -1).
+ */
+static int
+keyholder_pair(unsigned gen)
+{
+	struct child	*kh = keyholder_of(gen);
+	struct msg_out	 m;
+	int		 sp[2];
+
+	if (kh == NULL) {
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("keyholder socketpair");
+		return -1;
+	}
+	msg_init(&m, MSG_KH_CLIENT);
+	child_send(kh, &m, sp[0]);
+	return sp[1];
+}
+
 static struct child *
 spawn_role(enum role role, unsigned index)
 {
 	struct child	*c;
-	int		 slot = -1;
+	int		 slot = -1, khfd = -1;
 
 	if (role == ROLE_WORKER &&
 	    conf_cur->isolation == ISOLATION_SHARED &&
@@ -151,14 +205,41 @@ spawn_role(enum role role, unsigned index)
 		log_warnx("no free scoreboard slot for a worker");
 		return NULL;
 	}
-	c = spawn_child(role, index, slot, gen_cur, conffd_cur, sbfd, lfds,
-	    nlfds);
+	if (role == ROLE_WORKER) {
+		khfd = keyholder_pair(gen_cur);
+	}
+	c = spawn_child(role, index, slot, gen_cur, conffd_cur, sbfd, khfd,
+	    lfds, nlfds);
+	if (khfd != -1) {
+		close(khfd);
+	}
 	if (c != NULL) {
 		children_add(c);
 	} else if (slot >= 0) {
 		slot_used[slot] = 0;
 	}
 	return c;
+}
+
+/* A new keyholder: every worker of its generation gets a new channel. */
+static void
+keyholder_respawned(void)
+{
+	struct msg_out	m;
+	size_t		i;
+	int		fd;
+
+	for (i = 0; i < nchildren; i++) {
+		if (children[i]->role != ROLE_WORKER ||
+		    children[i]->gen != gen_cur || children[i]->draining) {
+			continue;
+		}
+		if ((fd = keyholder_pair(gen_cur)) == -1) {
+			return;
+		}
+		msg_init(&m, MSG_KH_CHANNEL);
+		child_send(children[i], &m, fd);
+	}
 }
 
 /* A worker is gone: its connections no longer count. */
@@ -647,6 +728,41 @@ genconf_gc(void)
 	}
 }
 
+/*
+ * Certificates are public: the parent checks them now so that a bad one
+ * is a start-up error.  Keys are read by the keyholder only.
+ */
+static int
+check_certs(const struct bailey_conf *c)
+{
+	const char	*err = NULL;
+	size_t		 i;
+	int		 ec;
+
+	if (c->ncerts == 0) {
+		return 0;
+	}
+	if (tls_init(&err) == -1) {
+		log_warnx("tls: %s", err);
+		return -1;
+	}
+	for (i = 0; i < c->ncerts; i++) {
+		if ((ec = tls_cert_file_is_ecdsa(c->certs[i].chain, &err)) ==
+		    -1) {
+			log_warnx("certificate %s: %s", c->certs[i].chain, err);
+			return -1;
+		}
+		if (!ec && !c->tls_rsa_in_worker) {
+			log_warnx("certificate %s: not an ECDSA key; the keyholder "
+			    "can only keep ECDSA keys out of the workers (use "
+			    "one, or set tls-rsa-in-worker yes)",
+			    c->certs[i].chain);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Loads every map once, so a broken map is an error now, not a child
  * restarting in a loop later.  0 / -1 (map_open logged why). */
 static int
@@ -754,6 +870,9 @@ spawn_generation(void)
 {
 	unsigned	i;
 
+	if (keyholder_needed(conf_cur)) {
+		spawn_role(ROLE_KEYHOLDER, 0);
+	}
 	if (conf_cur->nmaps > 0) {
 		spawn_role(ROLE_LOOKUP, 0);
 	}
@@ -817,7 +936,7 @@ parent_reload(void)
 	}
 	config_defaults(nc);
 	if (config_parse(nc, conf_path, text, len) == -1 ||
-	    check_maps(nc) == -1 ||
+	    check_maps(nc) == -1 || check_certs(nc) == -1 ||
 	    bind_listeners(nc, conf_cur, nfds) == -1) {
 		log_warnx("reload failed; keeping the running configuration");
 		free(text);
@@ -906,6 +1025,10 @@ respawn_due(struct ev_timer *t)
 	}
 	if (child_find_role(ROLE_DIALER) == NULL) {
 		spawn_role(ROLE_DIALER, 0);
+	}
+	if (keyholder_needed(conf_cur) && keyholder_of(gen_cur) == NULL &&
+	    spawn_role(ROLE_KEYHOLDER, 0) != NULL) {
+		keyholder_respawned();
 	}
 }
 
@@ -1060,7 +1183,7 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	}
 	config_defaults(conf_cur);
 	if (config_parse(conf_cur, conffile, text, len) == -1 ||
-	    check_maps(conf_cur) == -1) {
+	    check_maps(conf_cur) == -1 || check_certs(conf_cur) == -1) {
 		return 1;
 	}
 	if (noaction) {

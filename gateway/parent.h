@@ -32,7 +32,8 @@ int	parent_main(const char *conffile, int debug, int noaction,
 
 /* spawn.c */
 struct child *spawn_child(enum role, unsigned index, int slot,
-	    unsigned gen, int conffd, int sbfd, const int *lfds, size_t nlfds);
+	    unsigned gen, int conffd, int sbfd, int khfd, const int *lfds,
+	    size_t nlfds);
 void	spawn_set_args(int debug, int verbose);
 /* Called by the parent loop for every message from a child. */
 void	parent_dispatch(struct child *, struct msg_in *);

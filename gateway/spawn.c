@@ -35,9 +35,9 @@ spawn_set_args(int debug, int verbose)
 
 static void __attribute__((noreturn))
 spawn_exec(enum role role, unsigned index, int slot, int sp, int conffd,
-    int sbfd, const int *lfds, size_t nlfds)
+    int sbfd, int khfd, const int *lfds, size_t nlfds)
 {
-	int	 src[3 + CONF_MAX_LISTENERS], tmp[3 + CONF_MAX_LISTENERS];
+	int	 src[4 + CONF_MAX_LISTENERS], tmp[4 + CONF_MAX_LISTENERS];
 	char	 idx[16], rname[16], sl[16], *argv[10];
 	size_t	 n = 0, i;
 	int	 a = 0;
@@ -48,6 +48,11 @@ spawn_exec(enum role role, unsigned index, int slot, int sp, int conffd,
 	src[n++] = sp;
 	src[n++] = conffd;
 	src[n++] = sbfd;
+	if (khfd == -1 && (khfd = open("/dev/null", O_RDWR | O_CLOEXEC)) ==
+	    -1) {
+		fatal("spawn: /dev/null");
+	}
+	src[n++] = khfd;
 	for (i = 0; i < nlfds && n < sizeof(src) / sizeof(src[0]); i++) {
 		src[n++] = lfds[i];
 	}
@@ -91,7 +96,7 @@ spawn_exec(enum role role, unsigned index, int slot, int sp, int conffd,
 
 struct child *
 spawn_child(enum role role, unsigned index, int slot, unsigned gen,
-    int conffd, int sbfd, const int *lfds, size_t nlfds)
+    int conffd, int sbfd, int khfd, const int *lfds, size_t nlfds)
 {
 	struct child	*c;
 	int		 sp[2];
@@ -109,7 +114,7 @@ spawn_child(enum role role, unsigned index, int slot, unsigned gen,
 		return NULL;
 	case 0:
 		close(sp[0]);
-		spawn_exec(role, index, slot, sp[1], conffd, sbfd,
+		spawn_exec(role, index, slot, sp[1], conffd, sbfd, khfd,
 		    role == ROLE_WORKER ? lfds : NULL,
 		    role == ROLE_WORKER ? nlfds : 0);
 	default:

@@ -1259,3 +1259,90 @@ tls_alpn_name(const struct tls_conn *conn)
 	s = mbedtls_ssl_get_alpn_protocol(&conn->ssl);
 	return s != NULL ? s : "";
 }
+
+/* --- the keyholder's side: private keys that sign digests ----------------- */
+
+struct tls_key {
+	mbedtls_pk_context	pk;
+};
+
+struct tls_key *
+tls_key_load(const char *path, const char **errstr_r)
+{
+	struct tls_key	*k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		fatal("calloc");
+	}
+	mbedtls_pk_init(&k->pk);
+	if (tls_load_key(&k->pk, path, errstr_r) == -1) {
+		mbedtls_pk_free(&k->pk);
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+int
+tls_key_is_ecdsa(const struct tls_key *k)
+{
+	return mbedtls_pk_can_do(&k->pk, MBEDTLS_PK_ECDSA);
+}
+
+size_t
+tls_md_hash_len(int md)
+{
+	switch ((mbedtls_md_type_t)md) {
+	case MBEDTLS_MD_SHA256:
+		return 32;
+	case MBEDTLS_MD_SHA384:
+		return 48;
+	case MBEDTLS_MD_SHA512:
+		return 64;
+	default:
+		return 0;
+	}
+}
+
+int
+tls_key_sign(struct tls_key *k, int md, const uint8_t *hash, size_t hash_len,
+    uint8_t *sig, size_t sig_size, size_t *sig_len_r)
+{
+	/* Only whole digests of the sizes the hash names: the keyholder
+	 * never signs attacker-chosen data of any other shape. */
+	if (tls_md_hash_len(md) == 0 || hash_len != tls_md_hash_len(md) ||
+	    !tls_key_is_ecdsa(k)) {
+		return -1;
+	}
+	if (mbedtls_pk_sign(&k->pk, (mbedtls_md_type_t)md, hash, hash_len,
+	    sig, sig_size, sig_len_r, mbedtls_psa_get_random,
+	    MBEDTLS_PSA_RANDOM_STATE) != 0) {
+		return -1;
+	}
+	return 0;
+}
+
+void
+tls_key_free(struct tls_key **kp)
+{
+	if (*kp == NULL) {
+		return;
+	}
+	mbedtls_pk_free(&(*kp)->pk);
+	free(*kp);
+	*kp = NULL;
+}
+
+int
+tls_cert_file_is_ecdsa(const char *chain_file, const char **errstr_r)
+{
+	struct tls_cert	*c;
+	int		 ec;
+
+	if ((c = tls_cert_load_chain(chain_file, errstr_r)) == NULL) {
+		return -1;
+	}
+	ec = mbedtls_pk_can_do(&c->chain.pk, MBEDTLS_PK_ECDSA);
+	tls_cert_free(c);
+	return ec;
+}

@@ -217,4 +217,20 @@ const char *tls_alpn_name(const struct tls_conn *);
 int	tls_sni_valid(struct span);
 int	tls_name_match(const char *pattern, struct span name);
 
+/*
+ * Private keys in the keyholder.  tls_key_load reads a key file with the
+ * same checks as tls_server_add_cert.  tls_key_sign signs a digest only
+ * if its length is the one md (an mbedtls_md_type_t: SHA-256/384/512)
+ * produces, and only with an ECDSA key; 0 or -1.
+ */
+struct tls_key;
+struct tls_key *tls_key_load(const char *path, const char **errstr_r);
+int	tls_key_is_ecdsa(const struct tls_key *);
+size_t	tls_md_hash_len(int md);
+int	tls_key_sign(struct tls_key *, int md, const uint8_t *hash,
+	    size_t hash_len, uint8_t *sig, size_t sig_size, size_t *sig_len_r);
+void	tls_key_free(struct tls_key **);
+/* 1 if the certificate (leaf) has an ECDSA key, 0 if not, -1 error. */
+int	tls_cert_file_is_ecdsa(const char *chain_file, const char **errstr_r);
+
 #endif

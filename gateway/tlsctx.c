@@ -5,19 +5,117 @@
  * before the worker serves anyone: one server context per protocol (so
  * ALPN can refuse cross-protocol clients, ALPACA) and one client context
  * per backend server line plus one for map results.  Reads certificate,
- * key and CA files, so it runs before any sandbox is entered.
+ * key and CA files, so it runs before any sandbox is entered.  Private
+ * keys stay in the keyholder: certificates are added with a remote key
+ * whose signatures are asked for over FD_KEYHOLDER (RSA keys only with
+ * `tls-rsa-in-worker yes`).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bailey.h"
 #include "log.h"
+#include "ev.h"
 #include "tls.h"
 #include "tlsctx.h"
 
 static struct tls_server *srv[2];
 static struct tls_client *cli[CONF_MAX_SERVERS + 1];
 static int		  inited;
+static struct chan	  khchan = { .fd = -1 };
+static struct msg_in	  khin;
+
+#define KH_TIMEOUT_MS	2000
+
+/* Waits for fd to be ready for ev until deadline.  0 ready, -1 not. */
+static int
+kh_wait(short ev, uint64_t deadline)
+{
+	struct pollfd	pfd = { khchan.fd, ev, 0 };
+	uint64_t	now = ev_clock_ms();
+
+	if (now >= deadline) {
+		return -1;
+	}
+	return poll(&pfd, 1, (int)(deadline - now)) == 1 &&
+	    (pfd.revents & ev) ? 0 : -1;
+}
+
+/*
+ * tls_key_ops.sign: one synchronous round trip to the keyholder (TLS 1.3
+ * in mbedTLS has no asynchronous hook).  Replies to earlier requests that
+ * timed out are recognised by their id and dropped.
+ */
+static int
+kh_remote_sign(void *arg, uint32_t key_id, int md, const uint8_t *hash,
+    size_t hash_len, uint8_t *sig, size_t sig_size, size_t *sig_len_r)
+{
+	static uint32_t	 seq;
+	struct msg_out	 m;
+	uint64_t	 deadline = ev_clock_ms() + KH_TIMEOUT_MS;
+	uint32_t	 id;
+	uint8_t		 status;
+	size_t		 n;
+	int		 rv;
+
+	(void)arg;
+	msg_init(&m, MSG_KH_SIGN);
+	msg_add_u32(&m, ++seq);
+	msg_add_u32(&m, key_id);
+	msg_add_u8(&m, (uint8_t)md);
+	msg_add_data(&m, hash, hash_len);
+	if (chan_send(&khchan, &m, -1) == -1) {
+		return -1;
+	}
+	while (chan_pending(&khchan)) {
+		if (kh_wait(POLLOUT, deadline) == -1 ||
+		    chan_flush(&khchan) == -1) {
+			return -1;
+		}
+	}
+	for (;;) {
+		if ((rv = chan_recv(&khchan, &khin)) == -1) {
+			return -1;
+		}
+		if (rv == 0) {
+			if (kh_wait(POLLIN, deadline) == -1) {
+				log_warnx("keyholder did not answer");
+				return -1;
+			}
+			continue;
+		}
+		if (khin.fd != -1) {
+			close(khin.fd);
+		}
+		id = msg_get_u32(&khin);
+		status = msg_get_u8(&khin);
+		n = msg_get_data(&khin, sig, sig_size);
+		if (khin.type != MSG_KH_SIG || msg_end(&khin) == -1) {
+			return -1;
+		}
+		if (id != seq) {
+			continue;		/* a late answer */
+		}
+		*sig_len_r = n;
+		return status == 0 ? 0 : -1;
+	}
+}
+
+static const struct tls_key_ops kh_ops = { kh_remote_sign, NULL };
+
+void
+tlsctx_keyholder_channel(int fd)
+{
+	if (dup2(fd, FD_KEYHOLDER) == -1) {
+		fatal("keyholder channel");
+	}
+	close(fd);
+	chan_close(&khchan);
+	chan_init(&khchan, FD_KEYHOLDER);
+	set_nonblock(FD_KEYHOLDER);
+}
 
 static int
 hexval(char c)
@@ -51,7 +149,13 @@ tlsctx_server(enum proto proto)
 		fatalx("tls: %s", err);
 	}
 	for (i = 0; i < bconf->ncerts; i++) {
-		if (tls_server_add_cert(srv[proto], bconf->certs[i].chain,
+		if (tls_server_add_cert_remote(srv[proto],
+		    bconf->certs[i].chain, &kh_ops, (uint32_t)i, 0, &err) == 0) {
+			continue;
+		}
+		/* RSA: only where the admin said so (docs: weaker). */
+		if (!bconf->tls_rsa_in_worker ||
+		    tls_server_add_cert(srv[proto], bconf->certs[i].chain,
 		    bconf->certs[i].key, 0, &err) == -1) {
 			fatalx("certificate %s: %s", bconf->certs[i].chain, err);
 		}
@@ -121,6 +225,8 @@ tlsctx_init(void)
 		fatalx("tls_init: %s", err);
 	}
 	inited = 1;
+	chan_init(&khchan, FD_KEYHOLDER);
+	set_nonblock(FD_KEYHOLDER);
 	for (i = 0; i < 2; i++) {
 		if (need_srv[i]) {
 			tlsctx_server((enum proto)i);

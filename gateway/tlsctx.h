@@ -16,6 +16,8 @@ struct tls_client;
 
 /* Builds every context the configuration needs; fatal on error. */
 void	tlsctx_init(void);
+/* The parent handed over a new keyholder channel (fd is consumed). */
+void	tlsctx_keyholder_channel(int fd);
 struct tls_server *tlsctx_server_for(enum proto);
 const struct backend_tls *tlsctx_backend(unsigned server_idx);
 struct tls_client *tlsctx_client_for(unsigned server_idx);

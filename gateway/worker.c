@@ -294,6 +294,13 @@ worker_parent_io(struct ev_io *io, uint32_t revents)
 		case MSG_DRAIN:
 			worker_drain();
 			break;
+		case MSG_KH_CHANNEL:
+			if (in->fd == -1) {
+				fatalx("worker: kh-channel without fd");
+			}
+			tlsctx_keyholder_channel(in->fd);
+			in->fd = -1;
+			break;
 		default:
 			fatalx("worker: unexpected %s", msg_type_name(in->type));
 		}

@@ -38,6 +38,10 @@ static const char *const msg_names[MSG_TYPE_MAX] = {
 	[MSG_ACCEPTED] = "accepted",
 	[MSG_DRAIN] = "drain",
 	[MSG_RELOAD] = "reload",
+	[MSG_KH_CLIENT] = "kh-client",
+	[MSG_KH_CHANNEL] = "kh-channel",
+	[MSG_KH_SIGN] = "kh-sign",
+	[MSG_KH_SIG] = "kh-sig",
 };
 
 _Static_assert(sizeof(msg_names) / sizeof(msg_names[0]) == MSG_TYPE_MAX,
@@ -112,6 +116,17 @@ msg_add_str(struct msg_out *m, const char *s)
 	msg_add(m, s, n);
 }
 
+void
+msg_add_data(struct msg_out *m, const void *p, size_t n)
+{
+	if (n > UINT16_MAX) {
+		m->err = 1;
+		return;
+	}
+	msg_add_u16(m, (uint16_t)n);
+	msg_add(m, p, n);
+}
+
 static const uint8_t *
 msg_get(struct msg_in *m, size_t n)
 {
@@ -176,6 +191,20 @@ msg_get_str(struct msg_in *m, char *dst, size_t dstsz)
 	}
 	memcpy(dst, p, n);
 	dst[n] = '\0';
+}
+
+size_t
+msg_get_data(struct msg_in *m, void *dst, size_t dstsz)
+{
+	uint16_t	 n = msg_get_u16(m);
+	const uint8_t	*p = msg_get(m, n);
+
+	if (p == NULL || n > dstsz) {
+		m->err = 1;
+		return 0;
+	}
+	memcpy(dst, p, n);
+	return n;
 }
 
 int

@@ -19,7 +19,7 @@
 
 #include "bailey_limits.h"
 
-#define MSG_VERSION	3
+#define MSG_VERSION	4
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -71,6 +71,18 @@ enum msg_type {
 	MSG_DRAIN,
 	/* parent -> lookup.  Empty.  Reopen maps now. */
 	MSG_RELOAD,
+	/* parent -> keyholder, with one end of a new worker's socketpair.
+	 * Empty payload. */
+	MSG_KH_CLIENT,
+	/* parent -> worker, with a fresh keyholder channel (the keyholder
+	 * was restarted).  Empty payload. */
+	MSG_KH_CHANNEL,
+	/* worker -> keyholder.  u32 request id, u32 key id (certificate
+	 * index), u8 md (mbedtls_md_type_t), data digest. */
+	MSG_KH_SIGN,
+	/* keyholder -> worker.  u32 request id, u8 status (0 ok), data
+	 * DER signature. */
+	MSG_KH_SIG,
 	MSG_TYPE_MAX
 };
 
@@ -123,6 +135,8 @@ void	msg_add_u32(struct msg_out *, uint32_t);
 void	msg_add_u64(struct msg_out *, uint64_t);
 /* A string without NUL, at most 65535 bytes. */
 void	msg_add_str(struct msg_out *, const char *);
+/* Bytes with a u16 length (may hold NUL). */
+void	msg_add_data(struct msg_out *, const void *, size_t);
 
 uint8_t	 msg_get_u8(struct msg_in *);
 uint16_t msg_get_u16(struct msg_in *);
@@ -130,6 +144,8 @@ uint32_t msg_get_u32(struct msg_in *);
 uint64_t msg_get_u64(struct msg_in *);
 /* Copies into dst (NUL-terminated); error if it does not fit or has NUL. */
 void	msg_get_str(struct msg_in *, char *dst, size_t dstsz);
+/* Copies data into dst; error if it does not fit.  Returns the length. */
+size_t	msg_get_data(struct msg_in *, void *dst, size_t dstsz);
 /* 0 if everything decoded and nothing is left over, else -1. */
 int	msg_end(struct msg_in *);
 /* Decodes a received datagram (header + payload) into m.  0 / -1. */
