@@ -44,6 +44,7 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/pop3.c gateway/relay.c gateway/resp.c \
 		  gateway/scoreboard.c gateway/conn.c gateway/tlsctx.c \
 		  gateway/tls.c gateway/keyholder.c pbsd/pbsd_proto.c \
+		  gateway/capfilter.c \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
 		  gateway/map_regex.c gateway/map_static.c
 BAILEY_LIBS	= $(TLS_LIBS)
@@ -75,6 +76,7 @@ FUZZ_DEPS_msg		=
 # define PBSD_BINS, TLS objects, bench binaries ...).
 -include pbsd/pbsd.mk
 -include gateway/tls.mk
+-include gateway/capfilter.mk
 -include tests/bench/bench.mk
 .DEFAULT_GOAL := all
 
@@ -110,9 +112,9 @@ endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%) $(PBSD_UNIT_BINS) \
-		  $(TLS_UNIT_BINS)
+		  $(TLS_UNIT_BINS) $(CAPFILTER_UNIT_BINS)
 REPLAY_BINS	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%) $(PBSD_REPLAY_BINS) \
-		  $(TLS_REPLAY_BINS)
+		  $(TLS_REPLAY_BINS) $(CAPFILTER_REPLAY_BINS)
 
 deps:
 	@scripts/deps.sh
@@ -122,7 +124,7 @@ unit: $(UNIT_BINS)
 
 fuzz-replay: $(REPLAY_BINS)
 	@scripts/run-replay.sh $(BUILD)/fuzz tests/fuzz/corpus $(FUZZ_TARGETS) $(PBSD_FUZZ_TARGETS) \
-	    $(TLS_FUZZ_TARGETS)
+	    $(TLS_FUZZ_TARGETS) $(CAPFILTER_FUZZ_TARGETS)
 
 man-lint:
 	@scripts/man-lint.sh
@@ -145,7 +147,7 @@ demo:
 FUZZ_CC	?= clang
 fuzz:
 	@mkdir -p build-fuzz
-	@for t in $(FUZZ_TARGETS); do \
+	@for t in $(FUZZ_TARGETS) $(CAPFILTER_FUZZ_TARGETS); do \
 		deps=$$(make -s --no-print-directory print-fuzzdeps T=$$t); \
 		echo "FUZZ $$t"; \
 		$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

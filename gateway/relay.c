@@ -222,6 +222,12 @@ relay_pump(struct session *s, int d)
 		*dir_count(s, d) += (uint64_t)n;
 		s->last_active = ev_now();
 	}
+	/* What the last round read must not wait in the pipe for more
+	 * input that may never come (the backend may be waiting for us). */
+	if ((rv = relay_drain_pipe(s, d)) != 0) {
+		rd->want_dst = rv == 1;
+		return rv == -1 ? -1 : 0;
+	}
 	if (!rd->src_eof) {
 		rd->want_src = 1;	/* more rounds next time */
 		return 0;
