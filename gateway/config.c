@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -164,6 +165,12 @@ static const struct conf_choice conf_verify[] = {
 	{ NULL, 0 },
 };
 
+static const struct conf_choice conf_cap_lists[] = {
+	{ "allow", 0 },
+	{ "strip", 1 },
+	{ NULL, 0 },
+};
+
 static const struct conf_choice conf_pbsd_opts[] = {
 	{ "socket", 0 },
 	{ "alive-interval", 1 },
@@ -185,6 +192,7 @@ static const struct conf_choice *const conf_word_tables[] = {
 	conf_protos, conf_isolations, conf_listen_tls, conf_timeouts,
 	conf_log_opts, conf_log_levels, conf_bools, conf_map_types,
 	conf_fillers, conf_tls_versions, conf_verify, conf_pbsd_opts,
+	conf_cap_lists,
 };
 
 static int	conf_kw_number(struct config_parser *,
@@ -229,6 +237,9 @@ static int	conf_kw_path(struct config_parser *,
 static int	conf_kw_bool(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
+static int	conf_kw_capability(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
 static int	conf_kw_pbsd(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
@@ -243,6 +254,7 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "backend-port", 2, 2, conf_kw_backend_port, 0, 1, 65535 },
 	{ "backend-tls-min-version", 1, 1, conf_kw_tls_version,
 	    CONF_OFF(backend_tls_min_version), 0, 0 },
+	{ "capability", 3, 15, conf_kw_capability, 0, 0, 0 },
 	{ "certificate", 3, 3, conf_kw_certificate, 0, 0, 0 },
 	{ "domain-delimiter", 1, 1, conf_kw_delimiter, 0, 0, 0 },
 	{ "isolation", 1, 1, conf_kw_isolation, 0, 0, 0 },
@@ -826,6 +838,69 @@ conf_kw_bool(struct config_parser *p, const struct conf_keyword *kw,
 		return -1;
 	}
 	*(int *)(void *)((char *)p->conf + kw->off) = v;
+	return 0;
+}
+
+/* A capability name: printable ASCII without space, brackets, quotes
+ * or parentheses; an optional trailing '*' makes a prefix rule. */
+static int
+conf_valid_cap(const struct conf_token *t)
+{
+	size_t	i;
+	uint8_t	c;
+
+	if (t->len == 0 || t->len > CONF_MAX_CAP_NAME) {
+		return 0;
+	}
+	for (i = 0; i < t->len; i++) {
+		c = (uint8_t)t->s[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("[]()\"{}\\", c) != NULL ||
+		    (c == '*' && i + 1 != t->len)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* capability imap|pop3 allow|strip NAME... */
+static int
+conf_kw_capability(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	char	show[CONF_SHOW_MAX];
+	size_t	i;
+	int	proto = 0, strip = 0;
+
+	if (conf_choose(p, kw->name, "protocol", conf_protos, &args[0],
+	    &proto) == -1 ||
+	    conf_choose(p, kw->name, "list", conf_cap_lists, &args[1],
+	    &strip) == -1) {
+		return -1;
+	}
+	for (i = 2; i < nargs; i++) {
+		struct cap_rule *r;
+
+		if (!conf_valid_cap(&args[i])) {
+			conf_err(p, "%s: bad capability \"%s\"", kw->name,
+			    conf_show(&args[i], show, sizeof(show)));
+			return -1;
+		}
+		if (strip && (strcasecmp(args[i].s, "IMAP4rev1") == 0 ||
+		    strcasecmp(args[i].s, "IMAP4rev2") == 0)) {
+			conf_err(p, "%s: %s cannot be stripped", kw->name,
+			    args[i].s);
+			return -1;
+		}
+		if (p->conf->ncap_rules >= CONF_MAX_CAP_RULES) {
+			conf_err(p, "%s: too many rules (max %d)", kw->name,
+			    CONF_MAX_CAP_RULES);
+			return -1;
+		}
+		r = &p->conf->cap_rules[p->conf->ncap_rules++];
+		r->proto = (enum proto)proto;
+		r->strip = strip;
+		(void)snprintf(r->name, sizeof(r->name), "%s", args[i].s);
+	}
 	return 0;
 }
 

@@ -21,6 +21,8 @@
 #define CONF_MAX_MAPS		8
 #define CONF_MAX_CERTS		8
 #define CONF_PIN_HEX		64	/* SHA-256, hex */
+#define CONF_MAX_CAP_RULES	128
+#define CONF_MAX_CAP_NAME	64
 #define CONF_MAX_ADDR		64
 #define CONF_MAX_HOSTNAME	256
 #define CONF_MAX_KEY		256
@@ -63,6 +65,13 @@ struct backend_tls {
 	enum verify_mode verify;
 	char		pin[CONF_PIN_HEX + 1];	/* hex SPKI SHA-256, or "" */
 	char		name[CONF_MAX_HOSTNAME]; /* SNI/verify name, or "" */
+};
+
+/* A post-login capability rule (capfilter.c). */
+struct cap_rule {
+	enum proto	proto;
+	int		strip;			/* 1 strip, 0 allow */
+	char		name[CONF_MAX_CAP_NAME + 1];
 };
 
 /* A server certificate (chain + private key); SNI picks among them. */
@@ -124,6 +133,10 @@ struct bailey_conf {
 	int			tls_rsa_in_worker;	/* 0/1, weaker */
 	char			backend_ca[CONF_MAX_PATH];	/* "" = system */
 	struct backend_tls	map_tls;		/* for map results */
+
+	/* Post-login capability filtering; none: relay untouched. */
+	struct cap_rule		cap_rules[CONF_MAX_CAP_RULES];
+	size_t			ncap_rules;
 
 	/* pbsd(8) events for successful logins; "" = off. */
 	char			pbsd_socket[CONF_MAX_PATH];
