@@ -16,6 +16,7 @@
 
 #include "bailey.h"
 #include "bailey_limits.h"
+#include "capfilter.h"
 #include "log.h"
 #include "resp.h"
 #include "session.h"
@@ -562,6 +563,30 @@ imap_send_login(struct session *s, enum imap_bstate from)
 	imap_backend_send(s, &out);
 }
 
+/* The LOGIN tagged OK, with the backend's [CAPABILITY] code filtered. */
+static void
+imap_reply_ok(struct session *s)
+{
+	const struct capfilter_conf *cc = worker_capconf(PROTO_IMAP);
+	struct buf	 line, out;
+	const char	*err = NULL;
+
+	buf_init(&line, sizeof(s->pl->okline) + IMAP_MAX_TAG + 16);
+	buf_init(&out, 2 * (sizeof(s->pl->okline) + IMAP_MAX_TAG) + 2048);
+	(void)buf_addf(&line, "%s OK %s\r\n", tag(s), s->pl->okline);
+	if (cc == NULL) {
+		session_reply(s, (const char *)buf_ptr(&line), buf_len(&line));
+	} else if (capfilter_filter_line(cc, buf_span(&line), &out, &err) ==
+	    0) {
+		session_reply(s, (const char *)buf_ptr(&out), buf_len(&out));
+	} else {
+		/* Never pass an unfiltered list: say OK without one. */
+		session_replyf(s, "%s OK Logged in.\r\n", tag(s));
+	}
+	buf_release(&line);
+	buf_release(&out);
+}
+
 static void
 imap_backend_line(struct session *s, struct span line)
 {
@@ -642,7 +667,7 @@ imap_backend_line(struct session *s, struct span line)
 	if (span_cstr(r.text, s->pl->okline, sizeof(s->pl->okline)) == -1) {
 		snprintf(s->pl->okline, sizeof(s->pl->okline), "Logged in.");
 	}
-	session_replyf(s, "%s OK %s\r\n", tag(s), s->pl->okline);
+	imap_reply_ok(s);
 	session_login_ok(s, NULL);
 }
 

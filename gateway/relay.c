@@ -14,10 +14,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bailey.h"
+#include "capfilter.h"
 #include "log.h"
 #include "session.h"
 
@@ -52,7 +54,27 @@ dir_dstconn(struct session *s, int d)
 static int
 relay_copy_mode(const struct session *s)
 {
-	return s->c.tls != NULL || s->b.tls != NULL;
+	return s->c.tls != NULL || s->b.tls != NULL || s->cf != NULL;
+}
+
+/* Backend bytes in rd->raw go through the capability filter into copy. */
+static int
+relay_filter(struct session *s, struct relay_dir *rd)
+{
+	const char	*err = NULL, *note;
+	size_t		 before = buf_len(&rd->raw);
+
+	if (capfilter_feed(s->cf, &rd->raw, &rd->copy, &err) == -1 ||
+	    (buf_len(&rd->raw) == before && buf_len(&rd->copy) == 0)) {
+		log_info("session=%016llx event=capfilter-error error=\"%s\"",
+		    (unsigned long long)s->id, err ? err : "?");
+		return -1;
+	}
+	if ((note = capfilter_note(s->cf)) != NULL) {
+		log_debug("session=%016llx capfilter: %s",
+		    (unsigned long long)s->id, note);
+	}
+	return 0;
 }
 
 static struct buf *
@@ -97,6 +119,8 @@ relay_copy(struct session *s, int d)
 {
 	struct relay_dir *rd = &s->dir[d];
 	struct conn	 *src = dir_srcconn(s, d);
+	struct buf	 *inb;
+	const char	 *cerr = NULL;
 	uint8_t		 *p;
 	size_t		  room;
 	ssize_t		  n;
@@ -105,6 +129,10 @@ relay_copy(struct session *s, int d)
 	/* No round limit: mbedTLS may hold decrypted bytes that no epoll
 	 * event would announce, so read until it says "again". */
 	for (;;) {
+		if (s->cf != NULL && d == DIR_B2C && buf_len(&rd->raw) > 0 &&
+		    buf_len(&rd->copy) == 0 && relay_filter(s, rd) == -1) {
+			return -1;
+		}
 		while (buf_len(&rd->copy) > 0) {
 			n = conn_write(dir_dstconn(s, d), buf_ptr(&rd->copy),
 			    buf_len(&rd->copy));
@@ -117,16 +145,20 @@ relay_copy(struct session *s, int d)
 			}
 			buf_consume(&rd->copy, (size_t)n);
 		}
+		if (s->cf != NULL && d == DIR_B2C && buf_len(&rd->raw) > 0) {
+			continue;		/* filter the rest first */
+		}
 		if (rd->src_eof) {
 			break;
 		}
-		if (buf_reserve(&rd->copy, RELAY_COPY_MAX, &p, &room) == -1) {
+		inb = (s->cf != NULL && d == DIR_B2C) ? &rd->raw : &rd->copy;
+		if (buf_reserve(inb, RELAY_COPY_MAX, &p, &room) == -1) {
 			return -1;
 		}
 		n = conn_read(src, p, room);
 		if (n == CONN_AGAIN) {
-			if (buf_len(&rd->copy) == 0) {
-				buf_release(&rd->copy);
+			if (buf_len(inb) == 0) {
+				buf_release(inb);
 			}
 			rd->want_src = 1;
 			rd->src_wants_write = src->want_write;
@@ -137,10 +169,18 @@ relay_copy(struct session *s, int d)
 		}
 		if (n == CONN_EOF) {
 			rd->src_eof = 1;
-			buf_release(&rd->copy);
+			buf_release(inb);
 			break;
 		}
-		buf_commit(&rd->copy, (size_t)n);
+		/* The client tracker sees each command before the backend. */
+		if (s->cf != NULL && d == DIR_C2B && capfilter_client(s->cf,
+		    (struct span){ p, (size_t)n }, &cerr) == -1) {
+			log_info("session=%016llx event=capfilter-error "
+			    "error=\"%s\"", (unsigned long long)s->id,
+			    cerr ? cerr : "?");
+			return -1;
+		}
+		buf_commit(inb, (size_t)n);
 		*dir_count(s, d) += (uint64_t)n;
 		s->last_active = ev_now();
 	}
@@ -323,6 +363,23 @@ relay_start(struct session *s)
 {
 	/* Pipelined client bytes after the login go to the backend, and
 	 * backend bytes after its OK go to the client, before any splice. */
+	const struct capfilter_conf *cc = worker_capconf(s->proto);
+	const char	*err = NULL;
+
+	buf_init(&s->dir[DIR_C2B].copy, RELAY_COPY_MAX);
+	buf_init(&s->dir[DIR_B2C].copy, RELAY_COPY_MAX);
+	buf_init(&s->dir[DIR_B2C].raw, RELAY_COPY_MAX);
+	if (cc != NULL) {
+		if ((s->cf = calloc(1, sizeof(*s->cf))) == NULL) {
+			fatal("calloc");
+		}
+		capfilter_init(s->cf, cc);
+		if (buf_len(&s->cin) > 0 && capfilter_client(s->cf,
+		    buf_span(&s->cin), &err) == -1) {
+			session_close(s, "capfilter-error");
+			return;
+		}
+	}
 	if (buf_len(&s->cin) > 0) {
 		if (buf_add(&s->bout, buf_ptr(&s->cin), buf_len(&s->cin)) ==
 		    -1) {
@@ -332,15 +389,13 @@ relay_start(struct session *s)
 	}
 	buf_release(&s->cin);
 	if (s->pl != NULL && buf_len(&s->pl->bin) > 0) {
-		if (buf_add(&s->cout, buf_ptr(&s->pl->bin),
-		    buf_len(&s->pl->bin)) == -1) {
+		if (buf_add(s->cf ? &s->dir[DIR_B2C].raw : &s->cout,
+		    buf_ptr(&s->pl->bin), buf_len(&s->pl->bin)) == -1) {
 			session_close(s, "internal-error");
 			return;
 		}
 		buf_release(&s->pl->bin);
 	}
-	buf_init(&s->dir[DIR_C2B].copy, RELAY_COPY_MAX);
-	buf_init(&s->dir[DIR_B2C].copy, RELAY_COPY_MAX);
 	if (!relay_copy_mode(s) && (relay_pipe(&s->dir[DIR_C2B]) == -1 ||
 	    relay_pipe(&s->dir[DIR_B2C]) == -1)) {
 		session_close(s, "internal-error");
@@ -354,8 +409,14 @@ relay_free(struct session *s)
 {
 	int	d, i;
 
+	if (s->cf != NULL) {
+		capfilter_free(s->cf);
+		free(s->cf);
+		s->cf = NULL;
+	}
 	for (d = 0; d < 2; d++) {
 		buf_release(&s->dir[d].copy);
+		buf_release(&s->dir[d].raw);
 		for (i = 0; i < 2; i++) {
 			if (s->dir[d].pipe[i] != -1) {
 				close(s->dir[d].pipe[i]);

@@ -47,6 +47,7 @@ struct relay_dir {
 	int		pipe[2];	/* splice pipe; -1 until needed */
 	size_t		pending;	/* bytes in the pipe */
 	struct buf	copy;		/* TLS on a side: user-space copy */
+	struct buf	raw;		/* filtered direction: unfiltered */
 	int		src_eof;
 	int		dst_shut;
 	int		want_src;	/* waiting for the source */
@@ -92,6 +93,7 @@ struct session {
 	struct buf		 bout;		/* to the backend */
 	struct prelogin		*pl;
 	struct relay_dir	 dir[2];
+	struct capfilter	*cf;		/* post-login filter, or NULL */
 	char			 caddr[CONF_MAX_ADDR];
 	uint16_t		 cport;
 	char			*user;		/* for the log; escaped later */
@@ -190,6 +192,9 @@ int	session_can_starttls(const struct session *);
 int	session_tls_required(const struct session *);
 
 /* worker.c */
+struct capfilter_conf;
+/* The capability rules for proto, or NULL when there are none. */
+const struct capfilter_conf *worker_capconf(enum proto);
 void	worker_send(const struct msg_out *);
 void	worker_session_gone(struct session *);
 

@@ -22,6 +22,7 @@
 
 #include "bailey.h"
 #include "log.h"
+#include "capfilter.h"
 #include "scoreboard.h"
 #include "session.h"
 #include "tlsctx.h"
@@ -47,6 +48,38 @@ static int		  worker_slot;
 static struct scoreboard *sb;
 static struct session	 *dead;
 static struct ev_timer	  alive_timer;
+static struct capfilter_conf capconf[2];
+static int		  capon[2];
+
+static void
+worker_capconf_init(void)
+{
+	const char	*err = NULL;
+	size_t		 i;
+	int		 p;
+
+	for (p = 0; p < 2; p++) {
+		capfilter_conf_init(&capconf[p], p == PROTO_IMAP ?
+		    CAPFILTER_IMAP : CAPFILTER_POP3);
+	}
+	for (i = 0; i < bconf->ncap_rules; i++) {
+		const struct cap_rule *r = &bconf->cap_rules[i];
+
+		if (capfilter_conf_add(&capconf[r->proto], r->strip ?
+		    CAPFILTER_STRIP : CAPFILTER_ALLOW, r->name, &err) == -1) {
+			fatalx("capability %s: %s", r->name, err);
+		}
+	}
+	for (p = 0; p < 2; p++) {
+		capon[p] = !capfilter_conf_empty(&capconf[p]);
+	}
+}
+
+const struct capfilter_conf *
+worker_capconf(enum proto p)
+{
+	return capon[p] ? &capconf[p] : NULL;
+}
 
 void
 worker_send(const struct msg_out *m)
@@ -329,6 +362,7 @@ worker_main(unsigned index, int slot)
 	}
 	close(FD_SCOREBOARD);
 	tlsctx_init();
+	worker_capconf_init();
 	ev_timer_init(&alive_timer, worker_alive, NULL);
 	per_connection = bconf->isolation == ISOLATION_PER_CONNECTION;
 	ev_init();
