@@ -46,7 +46,8 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/tls.c gateway/keyholder.c pbsd/pbsd_proto.c \
 		  gateway/capfilter.c \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
-		  gateway/map_regex.c gateway/map_static.c
+		  gateway/map_regex.c gateway/map_static.c \
+		  policy/dest.c policy/hostaddr.c
 BAILEY_LIBS	= $(TLS_LIBS)
 
 LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -60,7 +61,7 @@ UNIT_DEPS_resp		= gateway/resp.c
 UNIT_DEPS_imap_parse	= gateway/imap_parse.c
 UNIT_DEPS_sasl		= gateway/sasl.c
 UNIT_DEPS_map		= gateway/map.c gateway/map_regex.c gateway/map_static.c
-UNIT_DEPS_config	= gateway/config.c
+UNIT_DEPS_config	= gateway/config.c policy/dest.c policy/hostaddr.c
 
 # --- fuzz targets: name -> sources besides the target and lib/ ----------
 FUZZ_TARGETS	= imap_parse sasl map_result map_regex config resp msg
@@ -68,13 +69,14 @@ FUZZ_DEPS_imap_parse	= gateway/imap_parse.c
 FUZZ_DEPS_sasl		= gateway/sasl.c
 FUZZ_DEPS_map_result	= gateway/map.c gateway/map_regex.c gateway/map_static.c
 FUZZ_DEPS_map_regex	= gateway/map.c gateway/map_regex.c gateway/map_static.c
-FUZZ_DEPS_config	= gateway/config.c
+FUZZ_DEPS_config	= gateway/config.c policy/dest.c policy/hostaddr.c
 FUZZ_DEPS_resp		= gateway/resp.c
 FUZZ_DEPS_msg		=
 
 # Fragments owned by their directories (each may add to the lists above,
 # define PBSD_BINS, TLS objects, bench binaries ...).
 -include pbsd/pbsd.mk
+-include policy/dest.mk
 -include gateway/tls.mk
 -include gateway/capfilter.mk
 -include tests/bench/bench.mk
@@ -112,9 +114,9 @@ endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%) $(PBSD_UNIT_BINS) \
-		  $(TLS_UNIT_BINS) $(CAPFILTER_UNIT_BINS)
+		  $(TLS_UNIT_BINS) $(CAPFILTER_UNIT_BINS) $(DEST_UNIT_BINS)
 REPLAY_BINS	= $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%) $(PBSD_REPLAY_BINS) \
-		  $(TLS_REPLAY_BINS) $(CAPFILTER_REPLAY_BINS)
+		  $(TLS_REPLAY_BINS) $(CAPFILTER_REPLAY_BINS) $(DEST_REPLAY_BINS)
 
 deps:
 	@scripts/deps.sh
@@ -124,7 +126,7 @@ unit: $(UNIT_BINS)
 
 fuzz-replay: $(REPLAY_BINS)
 	@scripts/run-replay.sh $(BUILD)/fuzz tests/fuzz/corpus $(FUZZ_TARGETS) $(PBSD_FUZZ_TARGETS) \
-	    $(TLS_FUZZ_TARGETS) $(CAPFILTER_FUZZ_TARGETS)
+	    $(TLS_FUZZ_TARGETS) $(CAPFILTER_FUZZ_TARGETS) $(DEST_FUZZ_TARGETS)
 
 man-lint:
 	@scripts/man-lint.sh
@@ -147,7 +149,7 @@ demo:
 FUZZ_CC	?= clang
 fuzz:
 	@mkdir -p build-fuzz
-	@for t in $(FUZZ_TARGETS) $(CAPFILTER_FUZZ_TARGETS); do \
+	@for t in $(FUZZ_TARGETS) $(CAPFILTER_FUZZ_TARGETS) $(DEST_FUZZ_TARGETS); do \
 		deps=$$(make -s --no-print-directory print-fuzzdeps T=$$t); \
 		echo "FUZZ $$t"; \
 		$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

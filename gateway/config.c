@@ -204,6 +204,12 @@ static int	conf_kw_isolation(struct config_parser *,
 static int	conf_kw_timeout(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
+static int	conf_kw_allow(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_policy(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
 static int	conf_kw_delimiter(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
@@ -248,6 +254,7 @@ static int	conf_kw_pbsd(struct config_parser *,
 
 /* Sorted by name (strcmp): looked up with bsearch; a unit test checks. */
 static const struct conf_keyword conf_keywords[] = {
+	{ "allow", 2, 2, conf_kw_allow, 0, 0, 0 },
 	{ "auth-failure-delay", 1, 1, conf_kw_number,
 	    CONF_OFF(auth_fail_delay_ms), 0, 60000 },
 	{ "backend-ca", 1, 1, conf_kw_path, CONF_OFF(backend_ca), 0, 0 },
@@ -269,6 +276,7 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "max-connections", 1, 1, conf_kw_number,
 	    CONF_OFF(max_connections), 1, 1000000 },
 	{ "pbsd", 2, 2, conf_kw_pbsd, 0, 10, 86400 },
+	{ "policy", 2, 2, conf_kw_policy, 0, 0, 0 },
 	{ "server", 4, 12, conf_kw_server, 0, 1, 65535 },
 	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
 	{ "tls-min-version", 1, 1, conf_kw_tls_version,
@@ -451,6 +459,63 @@ conf_kw_timeout(struct config_parser *p, const struct conf_keyword *kw,
 	}
 	field = (unsigned *)(void *)((char *)p->conf + off);
 	*field = (unsigned)v;
+	return 0;
+}
+
+static int
+conf_kw_allow(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	char		 rule[DEST_MAX_RULE];
+	const char	*err;
+	int		 n;
+
+	(void)nargs;
+	n = snprintf(rule, sizeof(rule), "%s %.*s %.*s", kw->name,
+	    (int)args[0].len, args[0].s, (int)args[1].len, args[1].s);
+	if (n < 0 || (size_t)n >= sizeof(rule)) {
+		conf_err(p, "allow: rule too long");
+		return -1;
+	}
+	if (dest_policy_add(&p->conf->policy, rule, &err) == -1) {
+		conf_err(p, "%s: %s", rule, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_kw_policy(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	char		 v[8];
+	const char	*err;
+
+	(void)kw;
+	(void)nargs;
+	if (args[1].len >= sizeof(v)) {
+		conf_err(p, "policy: bad value");
+		return -1;
+	}
+	memcpy(v, args[1].s, args[1].len);
+	v[args[1].len] = '\0';
+	if (args[0].len == 9 && memcmp(args[0].s, "user-host", 9) == 0 &&
+	    (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)) {
+		dest_policy_set_user_host(&p->conf->policy, v[1] == 'n');
+	} else if (args[0].len == 4 && memcmp(args[0].s, "maps", 4) == 0 &&
+	    (strcmp(v, "check") == 0 || strcmp(v, "trust") == 0)) {
+		dest_policy_set_maps(&p->conf->policy, v[0] == 'c' ?
+		    DEST_MAPS_CHECK : DEST_MAPS_TRUST);
+	} else if (args[0].len == 9 && memcmp(args[0].s, "delimiter", 9) == 0) {
+		if (dest_policy_set_delim(&p->conf->policy, v, &err) == -1) {
+			conf_err(p, "policy delimiter: %s", err);
+			return -1;
+		}
+	} else {
+		conf_err(p, "policy: expected user-host on|off, "
+		    "delimiter C, maps check|trust");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1291,6 +1356,7 @@ config_defaults(struct bailey_conf *conf)
 	conf->backend_port[PROTO_IMAP] = 143;
 	conf->backend_port[PROTO_POP3] = 110;
 	conf->domain_delimiter = '@';
+	dest_policy_init(&conf->policy);
 	conf->log_level = LOG_LVL_INFO;
 	conf->log_syslog = 1;
 	conf->log_stderr = 0;

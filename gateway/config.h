@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dest.h"
+
 #define CONF_MAX_LISTENERS	32
 #define CONF_MAX_SERVERS	32
 #define CONF_MAX_MAPS		8
@@ -123,6 +125,7 @@ struct bailey_conf {
 	unsigned		timeout_connect;	/* seconds */
 	unsigned		timeout_handshake;	/* seconds, TLS */
 	uint16_t		backend_port[2];	/* by enum proto */
+	struct dest_policy	policy;		/* policy/dest.h */
 	char			domain_delimiter;	/* '@' */
 
 	/* TLS (docs/tls.md).  Versions are 12 or 13. */

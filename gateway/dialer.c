@@ -35,6 +35,7 @@ struct dial_cand {
 struct dial {
 	uint64_t	 id;
 	uint32_t	 timeout;
+	int		 check;		/* destination policy applies */
 	struct dial_cand cands[CONF_MAX_SERVERS];
 	unsigned	 ncand;
 	unsigned	 cur;
@@ -195,6 +196,7 @@ static void
 dial_next_addr(struct dial *d)
 {
 	struct addrinfo	*a;
+	const char	*why = NULL;
 	int		 on = 1;
 
 	for (;;) {
@@ -218,6 +220,13 @@ dial_next_addr(struct dial *d)
 			}
 		}
 		a = d->aicur;
+		if (d->check && dest_addr_allowed(&bconf->policy, a->ai_addr,
+		    a->ai_addrlen, &why) != 1) {
+			log_info("event=policy-refused dest=%s:%u reason=\"%s\"",
+			    d->cands[d->cur].host, d->cands[d->cur].port, why);
+			d->aicur = a->ai_next;
+			continue;
+		}
 		d->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, a->ai_protocol);
 		if (d->fd == -1) {
@@ -256,6 +265,7 @@ dialer_request(struct msg_in *in)
 	d->fd = -1;
 	d->id = msg_get_u64(in);
 	d->timeout = msg_get_u32(in);
+	d->check = msg_get_u8(in);
 	d->ncand = msg_get_u8(in);
 	if (d->ncand > CONF_MAX_SERVERS) {
 		fatalx("dialer: too many candidates");

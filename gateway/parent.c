@@ -56,6 +56,7 @@ struct req {
 	uint16_t	 cand_idx[CONF_MAX_SERVERS];
 	unsigned	 ncand;
 	char		 map_host[MAX_HOST + 1];
+	int		 client_dest;	/* the client named the backend */
 };
 
 /* The configuration of each generation that still has children. */
@@ -401,6 +402,8 @@ route_connect(struct req *r, const char *host, uint16_t port, int from_map)
 	msg_init(&m, MSG_CONNECT);
 	msg_add_u64(&m, req_id(r));
 	msg_add_u32(&m, c->timeout_connect * 1000);
+	msg_add_u8(&m, (uint8_t)(from_map && (r->client_dest ||
+	    dest_policy_maps(&c->policy) == DEST_MAPS_CHECK)));
 	if (from_map) {
 		msg_add_u8(&m, 1);
 		msg_add_str(&m, host);
@@ -483,6 +486,35 @@ on_worker_lookup(struct child *w, struct msg_in *in)
 	r->proto = (enum proto)proto;
 	memcpy(r->user, user, sizeof(user));
 	secure_zero(user, sizeof(user));
+	if (dest_policy_user_host(&req_conf(r)->policy)) {
+		struct dest_target	 t;
+		const char		*why = NULL;
+		char			 esc[2 * MAX_USER];
+		int			 rv;
+
+		rv = dest_parse_client_host(r->user,
+		    dest_policy_delim(&req_conf(r)->policy), &t, &why);
+		if (rv == 1 && dest_target_allowed(&req_conf(r)->policy, &t,
+		    req_conf(r)->backend_port[r->proto], &why) != 1) {
+			rv = -1;
+		}
+		if (rv == -1) {
+			log_info("session=%016llx client=%s:%u "
+			    "event=policy-refused user=%s reason=\"%s\"",
+			    (unsigned long long)session, caddr, cport,
+			    log_escape(span_from_str(r->user), esc,
+			    sizeof(esc)), why);
+			req_finish(r, BACKEND_NONE, "", -1);
+			return;
+		}
+		if (rv == 1) {
+			snprintf(r->login_user, sizeof(r->login_user), "%s",
+			    t.user);
+			r->client_dest = 1;
+			route_connect(r, t.host.text, t.port, 1);
+			return;
+		}
+	}
 	if (req_conf(r)->nmaps == 0) {
 		route_connect(r, NULL, 0, 0);
 		return;

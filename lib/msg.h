@@ -19,7 +19,7 @@
 
 #include "bailey_limits.h"
 
-#define MSG_VERSION	4
+#define MSG_VERSION	5
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -35,8 +35,9 @@ enum msg_type {
 	 */
 	MSG_LOOKUP_RESULT,
 	/*
-	 * parent -> dialer.  u64 id, u32 timeout ms, u8 n, then n times
-	 * (str host, u16 port).  Candidates are tried in order.
+	 * parent -> dialer.  u64 id, u32 timeout ms, u8 check (1: every
+	 * resolved address must pass dest_addr_allowed, policy/dest.h), u8 n,
+	 * then n times (str host, u16 port).  Candidates are tried in order.
 	 */
 	MSG_CONNECT,
 	/*
