@@ -43,6 +43,12 @@ PACKAGES=(
 	postfix
 	db5.3-util
 	nftables
+	# tests: which process opens the TLS key file (test_keyholder.py)
+	strace
+	# make bench: the load generator's TLS side
+	libssl-dev
+	# dpkg-dev above fetches mbedTLS's source; its signatures need this
+	debian-archive-keyring
 )
 
 # Answers for packages that would otherwise ask: Postfix gets no system
