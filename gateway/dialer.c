@@ -182,7 +182,13 @@ dial_resolve(struct dial *d)
 		freeaddrinfo(d->ai);
 		d->ai = NULL;
 	}
+	/* Numeric addresses need no resolver (and no /etc/hosts read). */
+	hints.ai_flags |= AI_NUMERICHOST;
 	rv = getaddrinfo(d->cands[d->cur].host, port, &hints, &d->ai);
+	if (rv == EAI_NONAME) {
+		hints.ai_flags &= ~AI_NUMERICHOST;
+		rv = getaddrinfo(d->cands[d->cur].host, port, &hints, &d->ai);
+	}
 	if (rv != 0) {
 		log_warnx("resolve %s: %s", d->cands[d->cur].host,
 		    gai_strerror(rv));

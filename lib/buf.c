@@ -36,12 +36,14 @@ buf_init(struct buf *b, size_t max)
 void
 buf_release(struct buf *b)
 {
+	/* Zero what was ever written (it may have held credentials), not
+	 * the whole allocation: draining is on every hot path. */
 	if (b->data != NULL) {
-		secure_zero(b->data, b->cap);
+		secure_zero(b->data, b->hwm);
 		free(b->data);
 	}
 	b->data = NULL;
-	b->off = b->len = b->cap = 0;
+	b->off = b->len = b->cap = b->hwm = 0;
 }
 
 void
@@ -79,9 +81,10 @@ buf_grow(struct buf *b, size_t need)
 	}
 	if (b->data != NULL) {
 		memcpy(n, b->data, b->len);
-		secure_zero(b->data, b->cap);
+		secure_zero(b->data, b->hwm);
 		free(b->data);
 	}
+	b->hwm = b->len;
 	b->data = n;
 	b->cap = ncap;
 	return 0;
@@ -116,6 +119,9 @@ buf_commit(struct buf *b, size_t n)
 		fatalx("buf_commit: past capacity");
 	}
 	b->len += n;
+	if (b->off + b->len > b->hwm) {
+		b->hwm = b->off + b->len;
+	}
 }
 
 int

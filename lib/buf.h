@@ -28,6 +28,7 @@ struct buf {
 	size_t		 len;
 	size_t		 cap;
 	size_t		 max;
+	size_t		 hwm;		/* bytes of data[] ever written */
 };
 
 #define SPAN_LIT(s)	((struct span){ (const uint8_t *)(s), sizeof(s) - 1 })
