@@ -91,9 +91,10 @@
 /* TLS 1.2: ECDHE only (no static RSA/ECDH, no DHE, no PSK). */
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
-/* TLS 1.3: (EC)DHE with a certificate only.  PSK_EPHEMERAL (ticket
- * resumption with a fresh ECDHE) is the one line to add if wanted. */
+/* TLS 1.3: (EC)DHE with a certificate, and ticket resumption with a
+ * fresh (EC)DHE (PSK_EPHEMERAL: forward secrecy kept).  No pure PSK. */
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE	/* TLS 1.3 requires it */
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES

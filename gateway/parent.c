@@ -90,7 +90,18 @@ static size_t		  ngenconfs;
 static struct child	 **graveyard;
 static size_t		  ngraveyard;
 static struct ev_io	  sig_io;
-static struct ev_timer	  drain_timer, respawn_timer;
+static struct ev_timer	  drain_timer, respawn_timer, ticket_timer;
+
+/* New session tickets are sealed with a fresh key every 6 hours; a key
+ * stays valid for decryption for twice that (TLS_DEF_TICKET_LIFETIME). */
+#define TICKET_ROTATE_MS	(6 * 3600 * 1000)
+
+static void
+ticket_rotate(struct ev_timer *t)
+{
+	sb_ticket_rotate(sb);
+	ev_timer_add(t, TICKET_ROTATE_MS);
+}
 
 static void	parent_child_io(struct ev_io *, uint32_t);
 static void	child_send(struct child *, const struct msg_out *, int);
@@ -1247,12 +1258,15 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	conffd_cur = make_conffd(text, len);
 	free(text);
 	sbfd = sb_create(&sb);
+	sb_ticket_rotate(sb);
 	genconf_add(gen_cur, conf_cur);
 	spawn_set_args(debug, verbose);
 	ev_init();
 	ev_set_post_hook(parent_post);
 	ev_timer_init(&drain_timer, drain_expired, NULL);
 	ev_timer_init(&respawn_timer, respawn_due, NULL);
+	ev_timer_init(&ticket_timer, ticket_rotate, NULL);
+	ev_timer_add(&ticket_timer, TICKET_ROTATE_MS);
 	ev_io_set(&sig_io, sfd, EPOLLIN, parent_signal, NULL);
 	spawn_generation();
 	log_info("bailey %s ready: %zu listeners, %u workers, isolation %s",

@@ -4,6 +4,9 @@
  * scoreboard: see scoreboard.h.  Runs in the parent and the workers.
  */
 #include <sys/mman.h>
+#include <sys/random.h>
+
+#include <string.h>
 
 #include <unistd.h>
 
@@ -45,6 +48,39 @@ uint32_t
 sb_get(const uint32_t *v)
 {
 	return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+void
+sb_ticket_rotate(struct scoreboard *sb)
+{
+	uint8_t	fresh[SB_TICKET_NAME + SB_TICKET_KEY];
+
+	if (getrandom(fresh, sizeof(fresh), 0) != (ssize_t)sizeof(fresh)) {
+		fatal("getrandom");
+	}
+	__atomic_add_fetch(&sb->ticket_gen, 1, __ATOMIC_SEQ_CST);	/* odd */
+	memcpy(sb->ticket_name, fresh, SB_TICKET_NAME);
+	memcpy(sb->ticket_key, fresh + SB_TICKET_NAME, SB_TICKET_KEY);
+	__atomic_add_fetch(&sb->ticket_gen, 1, __ATOMIC_SEQ_CST);	/* even */
+	explicit_bzero(fresh, sizeof(fresh));
+}
+
+int
+sb_ticket_get(const struct scoreboard *sb, uint32_t *gen,
+    uint8_t name[SB_TICKET_NAME], uint8_t key[SB_TICKET_KEY])
+{
+	uint32_t	g = __atomic_load_n(&sb->ticket_gen, __ATOMIC_SEQ_CST);
+
+	if (g == *gen || (g & 1) != 0 || g == 0) {
+		return 0;
+	}
+	memcpy(name, sb->ticket_name, SB_TICKET_NAME);
+	memcpy(key, sb->ticket_key, SB_TICKET_KEY);
+	if (__atomic_load_n(&sb->ticket_gen, __ATOMIC_SEQ_CST) != g) {
+		return 0;		/* rotated while we read: next time */
+	}
+	*gen = g;
+	return 1;
 }
 
 uint32_t

@@ -15,9 +15,18 @@
 
 #define SB_SLOTS	256	/* shared-mode workers alive at once */
 
+#define SB_TICKET_NAME	4
+#define SB_TICKET_KEY	32
+
 struct scoreboard {
 	/* per-connection mode: workers holding a session */
 	uint32_t	busy;
+	/* The session-ticket key every worker uses, so that a ticket from
+	 * one worker resumes on any other; the parent rotates it and bumps
+	 * ticket_gen (even while written: seqlock). */
+	uint32_t	ticket_gen;
+	uint8_t		ticket_name[SB_TICKET_NAME];
+	uint8_t		ticket_key[SB_TICKET_KEY];
 	/* shared mode: sessions per worker slot */
 	uint32_t	slots[SB_SLOTS];
 };
@@ -30,5 +39,11 @@ void	sb_add(uint32_t *, int32_t);
 uint32_t sb_get(const uint32_t *);
 /* Sum of all shared-mode slots. */
 uint32_t sb_total(const struct scoreboard *);
+/* Parent: a fresh random ticket key (at start, then every few hours). */
+void	sb_ticket_rotate(struct scoreboard *);
+/* Worker: copies the key if its generation differs from *gen (updated);
+ * 1 if copied, 0 if unchanged or being written. */
+int	sb_ticket_get(const struct scoreboard *, uint32_t *gen,
+	    uint8_t name[SB_TICKET_NAME], uint8_t key[SB_TICKET_KEY]);
 
 #endif

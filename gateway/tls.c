@@ -768,8 +768,9 @@ tls_server_new(const struct tls_server_opts *opts, const char **errstr_r)
 	    -1) {
 		goto out_free;
 	}
-	/* No PSK key exchange in TLS 1.3: its tickets could never be used. */
-	mbedtls_ssl_conf_new_session_tickets(&srv->conf, 0);
+	/* TLS 1.3 tickets resume with PSK_EPHEMERAL only (a fresh ECDHE):
+	 * one ticket per handshake is enough for mail clients. */
+	mbedtls_ssl_conf_new_session_tickets(&srv->conf, 1);
 	if (!opts->no_tickets) {
 		life = opts->ticket_lifetime ? opts->ticket_lifetime :
 		    TLS_DEF_TICKET_LIFETIME;

@@ -18,6 +18,7 @@
 #include "bailey.h"
 #include "log.h"
 #include "ev.h"
+#include "scoreboard.h"
 #include "tls.h"
 #include "tlsctx.h"
 
@@ -240,6 +241,27 @@ tlsctx_init(void)
 	if (bconf->map_tls.mode != TLS_MODE_NONE) {
 		cli[CONF_MAX_SERVERS] = tlsctx_client_new(&bconf->map_tls);
 	}
+}
+
+void
+tlsctx_tickets(const struct scoreboard *sb)
+{
+	static uint32_t	 gen;
+	uint8_t		 name[SB_TICKET_NAME], key[SB_TICKET_KEY];
+	const char	*err = NULL;
+	int		 p;
+
+	if ((srv[0] == NULL && srv[1] == NULL) ||
+	    !sb_ticket_get(sb, &gen, name, key)) {
+		return;
+	}
+	for (p = 0; p < 2; p++) {
+		if (srv[p] != NULL && tls_server_ticket_key(srv[p], name, key,
+		    0, &err) == -1) {
+			log_warnx("ticket key: %s", err);
+		}
+	}
+	secure_zero(key, sizeof(key));
 }
 
 struct tls_server *

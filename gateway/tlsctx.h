@@ -16,6 +16,9 @@ struct tls_client;
 
 /* Builds every context the configuration needs; fatal on error. */
 void	tlsctx_init(void);
+struct scoreboard;
+/* Installs the shared session-ticket key if the parent rotated it. */
+void	tlsctx_tickets(const struct scoreboard *);
 /* The parent handed over a new keyholder channel (fd is consumed). */
 void	tlsctx_keyholder_channel(int fd);
 struct tls_server *tlsctx_server_for(enum proto);

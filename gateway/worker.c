@@ -201,6 +201,9 @@ worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss)
 	const char	*bye;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (l->lc->tls != TLS_MODE_NONE) {
+		tlsctx_tickets(sb);
+	}
 	s = session_new(fd, l->lc, (struct sockaddr *)ss);
 	s->id = slot_add(s);
 	nsessions++;

@@ -500,10 +500,11 @@ def start_bailey(workdir, cpus, backend, isolation, cert=None, key=None):
             "log level warn\nlog stderr yes\n"
             % (workers, isolation, t.ports["imap"], t.ports["pop3"],
                backend.ports["imap"], backend.ports["pop3"]))
-    # Bailey's certificate syntax is not settled yet: BENCH_BAILEY_TLS
-    # holds the config lines for it ({cert} and {key} are replaced), and
-    # turns on implicit-TLS listeners for the TLS workloads.
-    tls_lines = os.environ.get("BENCH_BAILEY_TLS", "")
+    # Implicit-TLS listeners for the TLS workloads.  BENCH_BAILEY_TLS may
+    # replace the certificate lines ({cert} and {key} are filled in);
+    # set it to "" to leave Bailey's TLS out.
+    tls_lines = os.environ.get("BENCH_BAILEY_TLS",
+                               'certificate "{cert}" key "{key}"\n')
     if tls_lines and cert:
         t.ports["imaps"] = free_port()
         t.ports["pop3s"] = free_port()

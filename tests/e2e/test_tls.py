@@ -619,3 +619,26 @@ def test_row42_pop3_backend_stls_refused(bailey_factory, hostile_backend):
     time.sleep(0.3)
     assert b"secret-pw" not in b"".join(hb.received)
     assert b"USER" not in b"".join(hb.received)
+
+
+@pytest.mark.parametrize("version", ["TLSv1_2", "TLSv1_3"])
+def test_session_resumption_across_workers(bailey_factory, certs, version):
+    port = free_port()
+    bailey_factory(workers=2, extra=tls_conf(certs) + (
+        "listen imap on 127.0.0.1 port %d tls implicit\n" % port))
+    ctx = client_ctx(certs)
+    ctx.minimum_version = ctx.maximum_version = getattr(ssl.TLSVersion,
+                                                        version)
+    s = ctx.wrap_socket(socket.create_connection((HOST, port)),
+                        server_hostname="localhost")
+    s.recv(200)                 # the greeting; TLS 1.3 tickets come first
+    session = s.session
+    s.close()
+    reused = 0
+    for _ in range(12):         # lands on both workers
+        s = ctx.wrap_socket(socket.create_connection((HOST, port)),
+                            server_hostname="localhost", session=session)
+        assert s.recv(200).startswith(b"* OK")
+        reused += s.session_reused
+        s.close()
+    assert reused == 12, reused
