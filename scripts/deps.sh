@@ -49,6 +49,15 @@ PACKAGES=(
 	libssl-dev
 	# dpkg-dev above fetches mbedTLS's source; its signatures need this
 	debian-archive-keyring
+	# the appliance image (image/DEPS): boot it, pack it, its ruleset
+	qemu-system-x86
+	busybox-static
+	e2fsprogs
+	xz-utils
+	gzip
+	file
+	binutils
+	util-linux
 )
 
 # Answers for packages that would otherwise ask: Postfix gets no system
