@@ -1214,7 +1214,7 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	char		*text;
 	size_t		 len;
 	sigset_t	 set;
-	int		 sfd;
+	int		 sfd, ok;
 
 	conf_path = conffile;
 	log_init("bailey", 1, 0, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
@@ -1225,13 +1225,16 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 		fatal("calloc");
 	}
 	config_defaults(conf_cur);
-	if (config_parse(conf_cur, conffile, text, len) == -1 ||
-	    check_maps(conf_cur) == -1 || check_certs(conf_cur) == -1) {
-		return 1;
-	}
-	if (noaction) {
-		printf("configuration OK\n");
-		return 0;
+	ok = config_parse(conf_cur, conffile, text, len) == 0 &&
+	    check_maps(conf_cur) == 0 && check_certs(conf_cur) == 0;
+	if (!ok || noaction) {
+		free(text);
+		free(conf_cur);
+		conf_cur = NULL;
+		if (ok) {
+			printf("configuration OK\n");
+		}
+		return ok ? 0 : 1;
 	}
 	bconf = conf_cur;
 	log_init("bailey", debug || conf_cur->log_stderr, conf_cur->log_syslog,
