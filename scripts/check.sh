@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 1
 make=${MAKE:-make}
 
-stages=(unit fuzz-replay man-lint bench-selftest e2e)
+stages=(unit fuzz-replay man-lint bench-selftest e2e image-test)
 declare -A st_pass st_fail st_rc
 total_pass=0
 total_fail=0

@@ -24,7 +24,7 @@ for a in "$@"; do
 done
 
 # Bounded: a hung gateway must not hang CI (pytest-timeout bounds each test).
-log=$(mktemp "${TMPDIR:-/tmp}/bailey-e2e.XXXXXX")
+log=$(mktemp "${TMPDIR:-/tmp}/bailey-run-e2e-log.XXXXXX")
 trap 'rm -f "$log"' EXIT
 timeout --kill-after=30 "${BAILEY_E2E_TIMEOUT:-1800}" \
     env -u PYTHONHOME -u PYTHONPATH PYTHONDONTWRITEBYTECODE=1 \
