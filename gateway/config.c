@@ -177,6 +177,13 @@ static const struct conf_choice conf_pbsd_opts[] = {
 	{ NULL, 0 },
 };
 
+static const struct conf_choice conf_forward[] = {
+	{ "none", FORWARD_NONE },
+	{ "id", FORWARD_ID },
+	{ "xclient", FORWARD_XCLIENT },
+	{ NULL, 0 },
+};
+
 static const struct conf_choice conf_fillers[] = {
 	{ "on", 0 },
 	{ "port", 0 },
@@ -185,6 +192,7 @@ static const struct conf_choice conf_fillers[] = {
 	{ "verify", 0 },
 	{ "pin", 0 },
 	{ "name", 0 },
+	{ "forward", 0 },
 	{ NULL, 0 },
 };
 
@@ -192,7 +200,7 @@ static const struct conf_choice *const conf_word_tables[] = {
 	conf_protos, conf_isolations, conf_listen_tls, conf_timeouts,
 	conf_log_opts, conf_log_levels, conf_bools, conf_map_types,
 	conf_fillers, conf_tls_versions, conf_verify, conf_pbsd_opts,
-	conf_cap_lists,
+	conf_cap_lists, conf_forward,
 };
 
 static int	conf_kw_number(struct config_parser *,
@@ -268,7 +276,7 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "listen", 5, 7, conf_kw_listen, 0, 1, 65535 },
 	{ "log", 2, 2, conf_kw_log, 0, 0, 0 },
 	{ "map", 2, 4, conf_kw_map, 0, 0, 0 },
-	{ "map-tls", 1, 7, conf_kw_map_tls, 0, 0, 0 },
+	{ "map-tls", 1, 9, conf_kw_map_tls, 0, 0, 0 },
 	{ "max-auth-attempts", 1, 1, conf_kw_number,
 	    CONF_OFF(max_auth_attempts), 1, 100 },
 	{ "max-bad-commands", 1, 1, conf_kw_number,
@@ -277,7 +285,7 @@ static const struct conf_keyword conf_keywords[] = {
 	    CONF_OFF(max_connections), 1, 1000000 },
 	{ "pbsd", 2, 2, conf_kw_pbsd, 0, 10, 86400 },
 	{ "policy", 2, 2, conf_kw_policy, 0, 0, 0 },
-	{ "server", 4, 12, conf_kw_server, 0, 1, 65535 },
+	{ "server", 4, 14, conf_kw_server, 0, 1, 65535 },
 	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
 	{ "tls-min-version", 1, 1, conf_kw_tls_version,
 	    CONF_OFF(tls_min_version), 0, 0 },
@@ -757,6 +765,12 @@ conf_backend_tls(struct config_parser *p, const char *kw,
 				return -1;
 			}
 			(void)snprintf(bt->pin, sizeof(bt->pin), "%s", val->s);
+		} else if (strcmp(w->s, "forward") == 0) {
+			if (conf_choose(p, kw, "forward mode", conf_forward, val,
+			    &v) == -1) {
+				return -1;
+			}
+			bt->forward = (enum forward_mode)v;
 		} else if (strcmp(w->s, "name") == 0) {
 			if (!conf_valid_host(val) || conf_copy(p, kw, "name",
 			    val, bt->name, sizeof(bt->name)) == -1) {
@@ -766,7 +780,7 @@ conf_backend_tls(struct config_parser *p, const char *kw,
 			}
 		} else {
 			conf_err(p, "%s: unknown option \"%s\" (expected tls, "
-			    "verify, pin or name)", kw,
+			    "verify, pin, name or forward)", kw,
 			    conf_show(w, show, sizeof(show)));
 			return -1;
 		}
@@ -828,7 +842,7 @@ static int
 conf_kw_map_tls(struct config_parser *p, const struct conf_keyword *kw,
     const struct conf_token *args, size_t nargs)
 {
-	struct conf_token	t[8];
+	struct conf_token	t[10];
 	size_t			i;
 
 	/* Same option syntax as a server line: "tls" MODE first. */

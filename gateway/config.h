@@ -61,9 +61,17 @@ enum verify_mode {
 	VERIFY_INSECURE = 3,		/* nothing: explicit opt-out */
 };
 
-/* Outbound TLS settings of a server line (or of map results). */
+/* How the client's address reaches a backend. */
+enum forward_mode {
+	FORWARD_NONE = 0,
+	FORWARD_ID = 1,			/* IMAP ID x-originating-ip/port */
+	FORWARD_XCLIENT = 2,		/* POP3 XCLIENT ADDR= PORT= */
+};
+
+/* Outbound settings of a server line (or of map results). */
 struct backend_tls {
 	enum tls_mode	mode;
+	enum forward_mode forward;
 	enum verify_mode verify;
 	char		pin[CONF_PIN_HEX + 1];	/* hex SPKI SHA-256, or "" */
 	char		name[CONF_MAX_HOSTNAME]; /* SNI/verify name, or "" */

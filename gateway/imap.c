@@ -20,12 +20,14 @@
 #include "log.h"
 #include "resp.h"
 #include "session.h"
+#include "tlsctx.h"
 
 /* Pre-login capabilities: ours, by listener and TLS state. */
 #define IMAP_CAPS_BASE	"IMAP4rev1 SASL-IR ID LITERAL-"
 #define IMAP_CAPS_AUTH	" AUTH=PLAIN AUTH=LOGIN"
 #define IMAP_BTAG	"B1"
 #define IMAP_BTAG_TLS	"B0"
+#define IMAP_BTAG_ID	"B2"
 
 /* Backend login states (pl->bstate). */
 enum imap_bstate {
@@ -536,8 +538,18 @@ imap_send_login(struct session *s, enum imap_bstate from)
 	struct creds	*c = &s->pl->creds;
 	struct buf	 out;
 
-	buf_init(&out, 4 * (MAX_USER + MAX_PASS) + 64);
+	buf_init(&out, 4 * (MAX_USER + MAX_PASS) + 256);
 	if (from == IB_GREETING) {
+		/* The client's address for the backend's logs and policies
+		 * (it trusts it only from its login_trusted_networks).  Our
+		 * own numeric strings only: nothing from the client. */
+		if (tlsctx_backend(s->pl->bserver)->forward == FORWARD_ID) {
+			(void)buf_addf(&out, IMAP_BTAG_ID " ID ("
+			    "\"x-originating-ip\" \"%s\" "
+			    "\"x-originating-port\" \"%u\" "
+			    "\"x-session-id\" \"%016llx\")\r\n", s->caddr,
+			    s->cport, (unsigned long long)s->id);
+		}
 		(void)buf_add_str(&out, IMAP_BTAG " LOGIN ");
 		if (imap_put_astring(s, &out, c->user)) {
 			s->pl->bstate = IB_WAIT_USER_LIT;
@@ -595,6 +607,9 @@ imap_backend_line(struct session *s, struct span line)
 	if (imap_resp_parse(line, &r) == -1) {
 		imap_login_failed(s, 0);
 		return;
+	}
+	if (r.kind == IMAP_RESP_TAGGED && span_eq(r.tag, IMAP_BTAG_ID)) {
+		return;		/* our ID's answer, whatever it says */
 	}
 	switch (s->pl->bstate) {
 	case IB_GREETING:

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "resp.h"
 #include "session.h"
+#include "tlsctx.h"
 
 /* Pre-login CAPA: ours, by listener and TLS state. */
 #define POP3_CAPA_HEAD	"+OK Capability list follows.\r\n"
@@ -31,9 +32,11 @@ enum pop3_bstate {
 	PB_AUTH,		/* sent AUTH PLAIN with initial response */
 	PB_USER,		/* sent USER */
 	PB_PASS,		/* sent PASS */
+	PB_XCLIENT,		/* sent XCLIENT, waiting for its answer */
 };
 
 #define PB_CAP_SASL_PLAIN	0x01
+#define PB_CAP_XCLIENT		0x02
 
 struct pop3_cmdent {
 	const char	*verb;
@@ -383,6 +386,24 @@ pop3_send_credentials(struct session *s)
 	buf_release(&out);
 }
 
+/* CAPA read: forward the client's address if asked and offered. */
+static void
+pop3_capa_done(struct session *s)
+{
+	char	line[128];
+
+	if (tlsctx_backend(s->pl->bserver)->forward != FORWARD_XCLIENT ||
+	    !(s->pl->bcaps & PB_CAP_XCLIENT)) {
+		pop3_send_credentials(s);
+		return;
+	}
+	/* Our own numeric strings only (row 15: nothing from the client). */
+	(void)snprintf(line, sizeof(line), "XCLIENT ADDR=%s PORT=%u\r\n",
+	    s->caddr, s->cport);
+	s->pl->bstate = PB_XCLIENT;
+	session_backend_write(s, line, strlen(line));
+}
+
 static void
 pop3_login_done(struct session *s, struct span text)
 {
@@ -405,9 +426,12 @@ pop3_backend_line(struct session *s, struct span line)
 
 	if (s->pl->bstate == PB_CAPA_LIST) {
 		if (span_eq(line, ".")) {
-			pop3_send_credentials(s);
+			pop3_capa_done(s);
 		} else if (pop3_capa_sasl_has(line, "PLAIN")) {
 			s->pl->bcaps |= PB_CAP_SASL_PLAIN;
+		} else if (span_eq_ci(line, "XCLIENT") ||
+		    span_has_prefix_ci(line, "XCLIENT ")) {
+			s->pl->bcaps |= PB_CAP_XCLIENT;
 		}
 		return;
 	}
@@ -417,6 +441,10 @@ pop3_backend_line(struct session *s, struct span line)
 		if (r != POP3_RESP_OK) {
 			pop3_login_failed(s, 0);
 			return;
+		}
+		/* Dovecot announces XCLIENT here, as a response code. */
+		if (span_has_prefix_ci(text, "[XCLIENT]")) {
+			s->pl->bcaps |= PB_CAP_XCLIENT;
 		}
 		if (s->pl->btls == TLS_MODE_STARTTLS) {
 			session_backend_write(s, "STLS\r\n", 6);
@@ -442,6 +470,15 @@ pop3_backend_line(struct session *s, struct span line)
 		} else {
 			pop3_login_failed(s, 0);
 		}
+		return;
+	case PB_XCLIENT:
+		/* Refused (we are not a trusted network there): the login
+		 * goes on, only without the address. */
+		if (r != POP3_RESP_OK) {
+			log_info("session=%016llx event=xclient-refused",
+			    (unsigned long long)s->id);
+		}
+		pop3_send_credentials(s);
 		return;
 	case PB_USER:
 		if (r != POP3_RESP_OK) {
