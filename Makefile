@@ -52,7 +52,7 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/pop3.c gateway/relay.c gateway/resp.c \
 		  gateway/scoreboard.c gateway/conn.c gateway/tlsctx.c \
 		  gateway/tls.c gateway/keyholder.c pbsd/pbsd_proto.c \
-		  gateway/capfilter.c \
+		  gateway/capfilter.c gateway/penalty.c \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
 		  gateway/map_regex.c gateway/map_static.c \
 		  policy/dest.c policy/hostaddr.c

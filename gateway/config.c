@@ -283,6 +283,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    CONF_OFF(max_bad_commands), 1, 1000 },
 	{ "max-connections", 1, 1, conf_kw_number,
 	    CONF_OFF(max_connections), 1, 1000000 },
+	{ "max-connections-per-ip", 1, 1, conf_kw_number,
+	    CONF_OFF(max_per_ip), 0, 1000000 },
 	{ "pbsd", 2, 2, conf_kw_pbsd, 0, 10, 86400 },
 	{ "policy", 2, 2, conf_kw_policy, 0, 0, 0 },
 	{ "server", 4, 14, conf_kw_server, 0, 1, 65535 },

@@ -125,6 +125,7 @@ struct bailey_conf {
 	unsigned		workers;		/* default: cores */
 	enum isolation		isolation;
 	unsigned		max_connections;
+	unsigned		max_per_ip;		/* 0: no limit */
 	unsigned		max_bad_commands;
 	unsigned		max_auth_attempts;
 	unsigned		auth_fail_delay_ms;

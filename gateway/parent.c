@@ -31,6 +31,7 @@
 #include "parent.h"
 #include "scoreboard.h"
 #include "pbsd_proto.h"
+#include "penalty.h"
 #include "tls.h"
 
 #define DRAIN_TIMEOUT_MS	10000
@@ -1096,6 +1097,9 @@ reap_children(void)
 		children[i] = children[--nchildren];
 		child_exit_log(c, status);
 		slot_release(c);
+		if (c->role == ROLE_WORKER && WIFSIGNALED(status)) {
+			pen_forget_conns(sb);
+		}
 		ev_io_del(&c->io);
 		chan_close(&c->chan);
 		parent_child_gone(c);

@@ -15,6 +15,18 @@
 
 #define SB_SLOTS	256	/* shared-mode workers alive at once */
 
+#define SB_PEN_SLOTS	4096	/* addresses and users tracked at once */
+#define SB_PEN_PROBE	16
+#define SB_PEN_KEY	16
+
+/* penalty.c: one address (/64) or user. */
+struct sb_pen {
+	uint8_t		key[SB_PEN_KEY];	/* key[0] 0: free */
+	uint32_t	conns;
+	uint32_t	fails;
+	uint64_t	last_fail;		/* ms, CLOCK_MONOTONIC */
+};
+
 #define SB_TICKET_NAME	4
 #define SB_TICKET_KEY	32
 
@@ -29,6 +41,9 @@ struct scoreboard {
 	uint8_t		ticket_key[SB_TICKET_KEY];
 	/* shared mode: sessions per worker slot */
 	uint32_t	slots[SB_SLOTS];
+	/* penalty.c, under pen_lock (a spin lock: a few compares). */
+	uint32_t	pen_lock;
+	struct sb_pen	pen[SB_PEN_SLOTS];
 };
 
 /* Parent: creates the memfd and maps it.  Returns the fd. */

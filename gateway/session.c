@@ -12,6 +12,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "bailey_limits.h"
 #include "log.h"
 #include "session.h"
+#include "penalty.h"
 #include "tls.h"
 #include "tlsctx.h"
 
@@ -283,11 +287,41 @@ session_timeout(struct ev_timer *t)
 	session_timer_arm(s);
 }
 
+int
+session_client_sa(const struct session *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s->caddr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s->caddr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* A failed login: the delay grows with this address's and user's recent
+ * failures (shared by all workers), then ops->delay_over says NO. */
 void
 session_fail_delay(struct session *s)
 {
+	struct sockaddr_storage	ss;
+	const char		*user = s->user ? s->user : "";
+	uint32_t		 delay = bconf->auth_fail_delay_ms;
+
+	if (session_client_sa(s, &ss) == 0) {
+		delay = pen_delay_ms(worker_scoreboard(),
+		    (struct sockaddr *)&ss, user, bconf->auth_fail_delay_ms);
+		pen_auth_result(worker_scoreboard(), (struct sockaddr *)&ss,
+		    user, 0);
+	}
 	s->phase = PH_DELAY;
-	s->pl->delay_until = ev_clock_ms() + bconf->auth_fail_delay_ms;
+	s->pl->delay_until = ev_clock_ms() + delay;
 	session_update_events(s);
 	session_timer_arm(s);
 }
@@ -673,8 +707,14 @@ void
 session_login_ok(struct session *s, const char *login_user)
 {
 	(void)login_user;
+	struct sockaddr_storage	ss;
+
 	/* Only here, after the backend said OK, does pbsd hear of it. */
 	session_event_msg(s, MSG_AUTH_OK);
+	if (session_client_sa(s, &ss) == 0) {
+		pen_auth_result(worker_scoreboard(), (struct sockaddr *)&ss,
+		    s->user ? s->user : "", 1);
+	}
 	free(s->backend);
 	if ((s->backend = strdup(s->pl->backend_name)) == NULL) {
 		fatal("strdup");

@@ -106,6 +106,7 @@ struct session {
 	uint64_t		 bytes_out;	/* backend -> client */
 	const char		*reason;
 	int			 closed;
+	int			 pen_counted;	/* in the per-address count */
 	struct session		*next_dead;
 };
 
@@ -174,6 +175,8 @@ struct session *session_new(int fd, const struct listen_conf *,
 void	session_start(struct session *);
 /* Says bye (a whole protocol line) and closes. */
 void	session_reject(struct session *, const char *bye, const char *reason);
+/* The client's address as a sockaddr (from s->caddr).  0 / -1. */
+int	session_client_sa(const struct session *, struct sockaddr_storage *);
 /* MSG_BACKEND from the parent; owns fd. */
 void	session_backend_msg(struct session *, enum backend_status,
 	    const char *login_user, const char *backend, unsigned server_idx,
@@ -193,6 +196,8 @@ int	session_tls_required(const struct session *);
 
 /* worker.c */
 struct capfilter_conf;
+struct scoreboard;
+struct scoreboard *worker_scoreboard(void);
 /* The capability rules for proto, or NULL when there are none. */
 const struct capfilter_conf *worker_capconf(enum proto);
 void	worker_send(const struct msg_out *);

@@ -23,6 +23,7 @@
 #include "bailey.h"
 #include "log.h"
 #include "capfilter.h"
+#include "penalty.h"
 #include "scoreboard.h"
 #include "session.h"
 #include "tlsctx.h"
@@ -73,6 +74,12 @@ worker_capconf_init(void)
 	for (p = 0; p < 2; p++) {
 		capon[p] = !capfilter_conf_empty(&capconf[p]);
 	}
+}
+
+struct scoreboard *
+worker_scoreboard(void)
+{
+	return sb;
 }
 
 const struct capfilter_conf *
@@ -158,6 +165,13 @@ worker_session_gone(struct session *s)
 	if (worker_slot >= 0) {
 		sb_add(&sb->slots[worker_slot], -1);
 	}
+	if (s->pen_counted) {
+		struct sockaddr_storage ss;
+
+		if (session_client_sa(s, &ss) == 0) {
+			pen_conn_close(sb, (struct sockaddr *)&ss);
+		}
+	}
 	s->next_dead = dead;
 	dead = s;
 }
@@ -217,6 +231,12 @@ worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss)
 		    "too-many-connections");
 		return -1;
 	}
+	if (!pen_conn_open(sb, (struct sockaddr *)ss, bconf->max_per_ip)) {
+		session_reject(s, session_ops(s)->bye_toomany,
+		    "too-many-from-address");
+		return -1;
+	}
+	s->pen_counted = bconf->max_per_ip > 0;
 	session_start(s);
 	return 0;
 }
