@@ -52,11 +52,11 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/pop3.c gateway/relay.c gateway/resp.c \
 		  gateway/scoreboard.c gateway/conn.c gateway/tlsctx.c \
 		  gateway/tls.c gateway/keyholder.c pbsd/pbsd_proto.c \
-		  gateway/capfilter.c gateway/penalty.c \
+		  gateway/capfilter.c gateway/penalty.c $(SANDBOX_SRCS) \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
 		  gateway/map_regex.c gateway/map_static.c \
 		  policy/dest.c policy/hostaddr.c
-BAILEY_LIBS	= $(TLS_LIBS)
+BAILEY_LIBS	= $(TLS_LIBS) $(SANDBOX_LIBS)
 
 LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o)
 BAILEY_OBJS	= $(BAILEY_SRCS:%.c=$(BUILD)/%.o)
@@ -84,6 +84,7 @@ FUZZ_DEPS_msg		=
 # Fragments owned by their directories (each may add to the lists above,
 # define PBSD_BINS, TLS objects, bench binaries ...).
 -include pbsd/pbsd.mk
+-include policy/sandbox.mk
 -include policy/dest.mk
 -include gateway/tls.mk
 -include gateway/capfilter.mk

@@ -32,6 +32,7 @@
 #include "ev.h"
 #include "log.h"
 #include "parent.h"
+#include "sandbox.h"
 
 struct bailey_conf	*bconf;
 struct chan		 parent_chan = { .fd = -1 };
@@ -133,6 +134,95 @@ child_load_config(void)
 	close(FD_CONFIG);
 }
 
+/* Directories of the map files: all that lookup may read (landlock). */
+static size_t
+child_map_dirs(char dirs[][PATH_MAX], size_t max)
+{
+	size_t	i, j, n = 0;
+	char	*slash;
+
+	for (i = 0; i < bconf->nmaps && n < max; i++) {
+		snprintf(dirs[n], PATH_MAX, "%s", bconf->maps[i].path);
+		if ((slash = strrchr(dirs[n], '/')) == NULL) {
+			snprintf(dirs[n], PATH_MAX, ".");
+		} else if (slash == dirs[n]) {
+			slash[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+		for (j = 0; j < n && strcmp(dirs[j], dirs[n]) != 0; j++) {
+			continue;
+		}
+		if (j == n) {
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Enters the role's sandbox (lib/sandbox.c) before the first untrusted
+ * byte: stray fds closed, rlimits, chroot (worker, keyholder), the
+ * unprivileged user, no capabilities, no_new_privs, the role's seccomp
+ * allow-list.  Not root (development): all of it but user and chroot.
+ */
+void
+child_sandbox(enum role role)
+{
+	static char		 dirs[SB_MAX_RO_PATHS][PATH_MAX];
+	const char		*ro[SB_MAX_RO_PATHS];
+	struct sandbox_opts	 o;
+	int			 keep[3 + CONF_MAX_LISTENERS];
+	size_t			 nkeep = 0, i, n;
+	enum sandbox_role	 sr = SB_WORKER;
+
+	if (bconf->sandbox == SANDBOX_OFF) {
+		log_warnx("sandbox off: this %s runs unconfined",
+		    role_name(role));
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	keep[nkeep++] = FD_PARENT;
+	o.keep_syslog = 1;
+	o.debug = bconf->sandbox == SANDBOX_DEBUG;
+	if (getuid() == 0) {
+		o.user = bconf->user;
+	}
+	switch (role) {
+	case ROLE_WORKER:
+		if (fcntl(FD_KEYHOLDER, F_GETFD) != -1) {
+			keep[nkeep++] = FD_KEYHOLDER;
+		}
+		for (i = 0; i < bconf->nlisteners; i++) {
+			keep[nkeep++] = FD_LISTEN_BASE + (int)i;
+		}
+		/* FALLTHROUGH */
+	case ROLE_KEYHOLDER:
+		sr = role == ROLE_WORKER ? SB_WORKER : SB_KEYHOLDER;
+		if (getuid() == 0) {
+			o.chroot_dir = bconf->chroot;
+		}
+		break;
+	case ROLE_LOOKUP:
+		sr = SB_LOOKUP;
+		n = child_map_dirs(dirs, SB_MAX_RO_PATHS);
+		for (i = 0; i < n; i++) {
+			ro[i] = dirs[i];
+		}
+		o.ro_paths = ro;
+		o.nro_paths = n;
+		break;
+	case ROLE_DIALER:
+		sr = SB_DIALER;
+		break;
+	default:
+		fatalx("child_sandbox: bad role");
+	}
+	o.keep_fds = keep;
+	o.nkeep = nkeep;
+	(void)sandbox_enter(sr, &o);
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -143,7 +233,10 @@ usage(int status)
 	    "  -h       show this help\n"
 	    "  -n       check the configuration, print \"configuration OK\"\n"
 	    "  -V       print the version\n"
-	    "  -v       more verbose logging (repeatable)\n", BAILEY_CONF);
+	    "  -v       more verbose logging (repeatable)\n"
+	    "Child roles run in a sandbox (unprivileged user, chroot, no\n"
+	    "capabilities, seccomp): see \"sandbox\" in bailey.conf(5).\n",
+	    BAILEY_CONF);
 	exit(status);
 }
 

@@ -47,6 +47,8 @@ void	keyholder_main(void) __attribute__((noreturn));
 /* slot: scoreboard slot in shared mode, -1 in per-connection mode. */
 void	worker_main(unsigned index, int slot) __attribute__((noreturn));
 
+/* Enters the sandbox of a child role (before its first untrusted byte). */
+void	child_sandbox(enum role);
 /* Reads the configuration handed over on FD_CONFIG; fatal on error. */
 void	child_load_config(void);
 

@@ -184,6 +184,13 @@ static const struct conf_choice conf_forward[] = {
 	{ NULL, 0 },
 };
 
+static const struct conf_choice conf_sandbox[] = {
+	{ "on", SANDBOX_ON },
+	{ "off", SANDBOX_OFF },
+	{ "debug", SANDBOX_DEBUG },
+	{ NULL, 0 },
+};
+
 static const struct conf_choice conf_fillers[] = {
 	{ "on", 0 },
 	{ "port", 0 },
@@ -200,7 +207,7 @@ static const struct conf_choice *const conf_word_tables[] = {
 	conf_protos, conf_isolations, conf_listen_tls, conf_timeouts,
 	conf_log_opts, conf_log_levels, conf_bools, conf_map_types,
 	conf_fillers, conf_tls_versions, conf_verify, conf_pbsd_opts,
-	conf_cap_lists, conf_forward,
+	conf_cap_lists, conf_forward, conf_sandbox,
 };
 
 static int	conf_kw_number(struct config_parser *,
@@ -254,6 +261,12 @@ static int	conf_kw_bool(struct config_parser *,
 static int	conf_kw_capability(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
+static int	conf_kw_sandbox(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_string(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
 static int	conf_kw_pbsd(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
@@ -271,6 +284,7 @@ static const struct conf_keyword conf_keywords[] = {
 	    CONF_OFF(backend_tls_min_version), 0, 0 },
 	{ "capability", 3, 15, conf_kw_capability, 0, 0, 0 },
 	{ "certificate", 3, 3, conf_kw_certificate, 0, 0, 0 },
+	{ "chroot", 1, 1, conf_kw_path, CONF_OFF(chroot), 0, 0 },
 	{ "domain-delimiter", 1, 1, conf_kw_delimiter, 0, 0, 0 },
 	{ "isolation", 1, 1, conf_kw_isolation, 0, 0, 0 },
 	{ "listen", 5, 7, conf_kw_listen, 0, 1, 65535 },
@@ -287,12 +301,14 @@ static const struct conf_keyword conf_keywords[] = {
 	    CONF_OFF(max_per_ip), 0, 1000000 },
 	{ "pbsd", 2, 2, conf_kw_pbsd, 0, 10, 86400 },
 	{ "policy", 2, 2, conf_kw_policy, 0, 0, 0 },
+	{ "sandbox", 1, 1, conf_kw_sandbox, 0, 0, 0 },
 	{ "server", 4, 14, conf_kw_server, 0, 1, 65535 },
 	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
 	{ "tls-min-version", 1, 1, conf_kw_tls_version,
 	    CONF_OFF(tls_min_version), 0, 0 },
 	{ "tls-rsa-in-worker", 1, 1, conf_kw_bool, CONF_OFF(tls_rsa_in_worker),
 	    0, 0 },
+	{ "user", 1, 1, conf_kw_string, CONF_OFF(user), 0, 0 },
 	{ "workers", 1, 1, conf_kw_number, CONF_OFF(workers), 1, 64 },
 };
 
@@ -908,6 +924,43 @@ conf_kw_path(struct config_parser *p, const struct conf_keyword *kw,
 }
 
 static int
+conf_kw_sandbox(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	int	v = 0;
+
+	(void)nargs;
+	if (conf_choose(p, kw->name, "mode", conf_sandbox, &args[0], &v) ==
+	    -1) {
+		return -1;
+	}
+	p->conf->sandbox = v;
+	return 0;
+}
+
+/* A user name: what useradd would take. */
+static int
+conf_kw_string(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	size_t	i;
+
+	(void)nargs;
+	for (i = 0; i < args[0].len; i++) {
+		char c = args[0].s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		    c == '.')) {
+			conf_err(p, "%s: bad user name", kw->name);
+			return -1;
+		}
+	}
+	return conf_copy(p, kw->name, "user", &args[0],
+	    (char *)p->conf + kw->off, 64);
+}
+
+static int
 conf_kw_bool(struct config_parser *p, const struct conf_keyword *kw,
     const struct conf_token *args, size_t nargs)
 {
@@ -1378,6 +1431,9 @@ config_defaults(struct bailey_conf *conf)
 	conf->log_stderr = 0;
 	conf->tls_min_version = 12;
 	conf->pbsd_alive = 300;
+	conf->sandbox = SANDBOX_ON;
+	(void)snprintf(conf->user, sizeof(conf->user), "_bailey");
+	(void)snprintf(conf->chroot, sizeof(conf->chroot), "/var/empty/bailey");
 	conf->backend_tls_min_version = 12;
 }
 

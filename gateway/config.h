@@ -35,6 +35,12 @@ enum proto {
 	PROTO_POP3 = 1,
 };
 
+enum sandbox_mode {
+	SANDBOX_ON = 0,
+	SANDBOX_OFF = 1,		/* logged as a warning */
+	SANDBOX_DEBUG = 2,		/* log forbidden calls, do not kill */
+};
+
 enum isolation {
 	ISOLATION_SHARED = 0,		/* many connections per worker */
 	ISOLATION_PER_CONNECTION = 1,	/* one connection per worker */
@@ -153,6 +159,11 @@ struct bailey_conf {
 	/* pbsd(8) events for successful logins; "" = off. */
 	char			pbsd_socket[CONF_MAX_PATH];
 	unsigned		pbsd_alive;		/* seconds */
+
+	/* Sandbox of the child roles (lib/sandbox.c, docs/sandbox.md). */
+	int			sandbox;		/* SANDBOX_* */
+	char			user[64];		/* run as, when root */
+	char			chroot[CONF_MAX_PATH];	/* worker, keyholder */
 
 	int			log_level;		/* enum log_level */
 	int			log_syslog;		/* 0/1 */

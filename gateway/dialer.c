@@ -330,6 +330,7 @@ dialer_input(struct ev_io *io, uint32_t revents)
 void
 dialer_main(void)
 {
+	child_sandbox(ROLE_DIALER);
 	ev_init();
 	ev_set_post_hook(dial_reap);
 	ev_io_set(&dialer_io, FD_PARENT, EPOLLIN, dialer_input, NULL);

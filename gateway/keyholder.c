@@ -241,6 +241,7 @@ void
 keyholder_main(void)
 {
 	kh_load_keys();
+	child_sandbox(ROLE_KEYHOLDER);
 	ev_init();
 	ev_set_post_hook(kh_post);
 	ev_io_set(&parent_io, FD_PARENT, EPOLLIN, kh_parent_io, NULL);

@@ -149,6 +149,7 @@ lookup_main(void)
 		}
 		nmaps++;
 	}
+	child_sandbox(ROLE_LOOKUP);
 	ev_init();
 	last_refresh = ev_now();
 	ev_io_set(&lookup_io, FD_PARENT, EPOLLIN, lookup_input, NULL);

@@ -32,6 +32,7 @@
 #include "scoreboard.h"
 #include "pbsd_proto.h"
 #include "penalty.h"
+#include "sandbox.h"
 #include "tls.h"
 
 #define DRAIN_TIMEOUT_MS	10000
@@ -1262,6 +1263,11 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 		fatalx("cannot bind the listeners");
 	}
 	nlfds = conf_cur->nlisteners;
+	/* Capabilities cut to what spawning needs; no seccomp filter here
+	 * (children would inherit it): docs/sandbox.md. */
+	if (conf_cur->sandbox != SANDBOX_OFF) {
+		(void)sandbox_enter(SB_PARENT, NULL);
+	}
 	conffd_cur = make_conffd(text, len);
 	free(text);
 	sbfd = sb_create(&sb);

@@ -386,6 +386,7 @@ worker_main(unsigned index, int slot)
 	close(FD_SCOREBOARD);
 	tlsctx_init();
 	worker_capconf_init();
+	child_sandbox(ROLE_WORKER);
 	ev_timer_init(&alive_timer, worker_alive, NULL);
 	per_connection = bconf->isolation == ISOLATION_PER_CONNECTION;
 	ev_init();

@@ -13,6 +13,7 @@
 
 import atexit
 import os
+import pathlib
 import secrets
 import shutil
 import signal
@@ -66,6 +67,16 @@ def state_root():
         shutil.rmtree(root, ignore_errors=True)
     else:
         print("\ne2e state kept in %s" % root)
+
+
+@pytest.fixture
+def tmp_path(state_root):
+    """Overrides pytest's: its directories are 0700 under
+    /tmp/pytest-of-root, where bailey's sandboxed roles (user _bailey)
+    cannot read a map file.  This one is 0755 inside the state root."""
+    d = tempfile.mkdtemp(prefix="tmp.", dir=state_root)
+    os.chmod(d, 0o755)
+    return pathlib.Path(d)
 
 
 # Users made before Dovecot starts, one per test that asks for a mailbox:
