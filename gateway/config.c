@@ -261,6 +261,9 @@ static int	conf_kw_bool(struct config_parser *,
 static int	conf_kw_capability(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
+static int	conf_kw_suites(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
 static int	conf_kw_sandbox(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
@@ -280,6 +283,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    CONF_OFF(auth_fail_delay_ms), 0, 60000 },
 	{ "backend-ca", 1, 1, conf_kw_path, CONF_OFF(backend_ca), 0, 0 },
 	{ "backend-port", 2, 2, conf_kw_backend_port, 0, 1, 65535 },
+	{ "backend-tls-ciphers", 1, CONF_MAX_SUITES, conf_kw_suites,
+	    CONF_OFF(backend_tls_ciphers), 0, 0 },
 	{ "backend-tls-min-version", 1, 1, conf_kw_tls_version,
 	    CONF_OFF(backend_tls_min_version), 0, 0 },
 	{ "capability", 3, 15, conf_kw_capability, 0, 0, 0 },
@@ -304,6 +309,8 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "sandbox", 1, 1, conf_kw_sandbox, 0, 0, 0 },
 	{ "server", 4, 14, conf_kw_server, 0, 1, 65535 },
 	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
+	{ "tls-ciphers", 1, CONF_MAX_SUITES, conf_kw_suites,
+	    CONF_OFF(tls_ciphers), 0, 0 },
 	{ "tls-min-version", 1, 1, conf_kw_tls_version,
 	    CONF_OFF(tls_min_version), 0, 0 },
 	{ "tls-rsa-in-worker", 1, 1, conf_kw_bool, CONF_OFF(tls_rsa_in_worker),
@@ -874,6 +881,25 @@ conf_kw_map_tls(struct config_parser *p, const struct conf_keyword *kw,
 	    &p->conf->map_tls);
 }
 
+/* tls-ciphers NAME... (mbedTLS suite names; checked when used) */
+static int
+conf_kw_suites(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	struct suite_list	*l = (void *)((char *)p->conf + kw->off);
+	size_t			 i;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < nargs; i++) {
+		if (conf_copy(p, kw->name, "suite", &args[i], l->name[i],
+		    sizeof(l->name[i])) == -1) {
+			return -1;
+		}
+	}
+	l->n = nargs;
+	return 0;
+}
+
 /* certificate CHAIN key KEYFILE */
 static int
 conf_kw_certificate(struct config_parser *p, const struct conf_keyword *kw,
@@ -895,6 +921,7 @@ conf_kw_certificate(struct config_parser *p, const struct conf_keyword *kw,
 	    sizeof(c->key)) == -1) {
 		return -1;
 	}
+	c->passphrase[0] = '\0';	/* encrypted keys: not in our build */
 	p->conf->ncerts++;
 	return 0;
 }

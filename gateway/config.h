@@ -25,6 +25,8 @@
 #define CONF_PIN_HEX		64	/* SHA-256, hex */
 #define CONF_MAX_CAP_RULES	128
 #define CONF_MAX_CAP_NAME	64
+#define CONF_MAX_SUITES		16
+#define CONF_MAX_SUITE_NAME	64
 #define CONF_MAX_ADDR		64
 #define CONF_MAX_HOSTNAME	256
 #define CONF_MAX_KEY		256
@@ -94,6 +96,13 @@ struct cap_rule {
 struct cert_conf {
 	char		chain[CONF_MAX_PATH];
 	char		key[CONF_MAX_PATH];
+	char		passphrase[CONF_MAX_PATH];	/* file, or "" */
+};
+
+/* A cipher suite list (mbedTLS names); none: the built-in AEAD list. */
+struct suite_list {
+	char		name[CONF_MAX_SUITES][CONF_MAX_SUITE_NAME];
+	size_t		n;
 };
 
 struct listen_conf {
@@ -149,6 +158,8 @@ struct bailey_conf {
 	int			tls_min_version;
 	int			backend_tls_min_version;
 	int			tls_rsa_in_worker;	/* 0/1, weaker */
+	struct suite_list	tls_ciphers;
+	struct suite_list	backend_tls_ciphers;
 	char			backend_ca[CONF_MAX_PATH];	/* "" = system */
 	struct backend_tls	map_tls;		/* for map results */
 

@@ -220,7 +220,8 @@ kh_load_keys(void)
 		fatalx("tls_init: %s", err);
 	}
 	for (i = 0; i < bconf->ncerts; i++) {
-		if ((keys[i] = tls_key_load(bconf->certs[i].key, &err)) == NULL) {
+		if ((keys[i] = tls_key_load(bconf->certs[i].key,
+		    bconf->certs[i].passphrase, &err)) == NULL) {
 			fatalx("%s", err);
 		}
 		if (tls_key_is_ecdsa(keys[i])) {

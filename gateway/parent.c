@@ -84,6 +84,7 @@ static size_t		  nlfds;
 static unsigned		  rr_next[2];
 static unsigned		  next_worker_index;
 static int		  shutting_down;
+static int		  startup_failed;
 static const char	 *conf_path;
 
 static int		  pbsd_fd = -1;
@@ -107,6 +108,7 @@ ticket_rotate(struct ev_timer *t)
 
 static void	parent_child_io(struct ev_io *, uint32_t);
 static void	child_send(struct child *, const struct msg_out *, int);
+static void	parent_shutdown(void);
 static void	pool_check(void);
 
 /* ---- children table ------------------------------------------------ */
@@ -773,6 +775,46 @@ genconf_gc(void)
 	}
 }
 
+/* Cipher suite names, checked by making a throwaway context. */
+static int
+check_suites(const struct suite_list *l, int client)
+{
+	const char		*names[CONF_MAX_SUITES + 1], *err = NULL;
+	struct tls_server_opts	 so;
+	struct tls_client_opts	 co;
+	struct tls_server	*srv;
+	struct tls_client	*cli;
+	size_t			 i;
+
+	if (l->n == 0) {
+		return 0;
+	}
+	for (i = 0; i < l->n; i++) {
+		names[i] = l->name[i];
+	}
+	names[l->n] = NULL;
+	memset(&so, 0, sizeof(so));
+	memset(&co, 0, sizeof(co));
+	if (client) {
+		co.ciphers = names;
+		co.verify = TLS_VERIFY_INSECURE;
+		if ((cli = tls_client_new(&co, &err)) == NULL) {
+			log_warnx("backend-tls-ciphers: %s", err);
+			return -1;
+		}
+		tls_client_free(&cli);
+		return 0;
+	}
+	so.ciphers = names;
+	so.no_tickets = 1;
+	if ((srv = tls_server_new(&so, &err)) == NULL) {
+		log_warnx("tls-ciphers: %s", err);
+		return -1;
+	}
+	tls_server_free(&srv);
+	return 0;
+}
+
 /*
  * Certificates are public: the parent checks them now so that a bad one
  * is a start-up error.  Keys are read by the keyholder only.
@@ -784,11 +826,16 @@ check_certs(const struct bailey_conf *c)
 	size_t		 i;
 	int		 ec;
 
-	if (c->ncerts == 0) {
+	if (c->ncerts == 0 && c->tls_ciphers.n == 0 &&
+	    c->backend_tls_ciphers.n == 0) {
 		return 0;
 	}
 	if (tls_init(&err) == -1) {
 		log_warnx("tls: %s", err);
+		return -1;
+	}
+	if (check_suites(&c->tls_ciphers, 0) == -1 ||
+	    check_suites(&c->backend_tls_ciphers, 1) == -1) {
 		return -1;
 	}
 	for (i = 0; i < c->ncerts; i++) {
@@ -1098,6 +1145,17 @@ reap_children(void)
 		children[i] = children[--nchildren];
 		child_exit_log(c, status);
 		slot_release(c);
+		/* A keyholder that cannot load the keys at start (a wrong
+		 * passphrase...) would only fail again: stop, clearly. */
+		if (c->role == ROLE_KEYHOLDER && c->gen == 0 &&
+		    !shutting_down && WIFEXITED(status) &&
+		    WEXITSTATUS(status) != 0 &&
+		    ev_clock_ms() - c->started < CRASH_WINDOW_MS) {
+			log_warnx("the keyholder could not load the TLS keys "
+			    "(see above); stopping");
+			startup_failed = 1;
+			parent_shutdown();
+		}
 		if (c->role == ROLE_WORKER && WIFSIGNALED(status)) {
 			pen_forget_conns(sb);
 		}
@@ -1288,5 +1346,5 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	    "per-connection");
 	ev_loop();
 	log_info("stopped");
-	return 0;
+	return startup_failed ? 1 : 0;
 }

@@ -376,24 +376,46 @@ out_close_fd:
 }
 
 static int
-tls_load_key(mbedtls_pk_context *pk, const char *path, const char **errstr_r)
+tls_load_key_pw(mbedtls_pk_context *pk, const char *path, const char *passfile,
+    const char **errstr_r)
 {
-	uint8_t	*b;
-	size_t	 len;
+	uint8_t	*b, *pw = NULL;
+	size_t	 len, pwlen = 0;
 	int	 r;
 
+	/* The passphrase file gets the same checks as a key file. */
+	if (passfile != NULL && passfile[0] != '\0') {
+		if (tls_read_secret(passfile, &pw, &pwlen, errstr_r) == -1) {
+			return -1;
+		}
+		pwlen = strcspn((const char *)pw, "\r\n");
+	}
 	if (tls_read_secret(path, &b, &len, errstr_r) == -1) {
+		if (pw != NULL) {
+			secure_zero(pw, pwlen);
+			free(pw);
+		}
 		return -1;
 	}
-	r = mbedtls_pk_parse_key(pk, b, len, NULL, 0, mbedtls_psa_get_random,
+	r = mbedtls_pk_parse_key(pk, b, len, pw, pwlen, mbedtls_psa_get_random,
 	    MBEDTLS_PSA_RANDOM_STATE);
 	secure_zero(b, len);
 	free(b);
+	if (pw != NULL) {
+		secure_zero(pw, pwlen);
+		free(pw);
+	}
 	if (r != 0) {
 		*errstr_r = tls_mberr(path, r);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+tls_load_key(mbedtls_pk_context *pk, const char *path, const char **errstr_r)
+{
+	return tls_load_key_pw(pk, path, NULL, errstr_r);
 }
 
 static struct tls_cert *
@@ -1268,7 +1290,7 @@ struct tls_key {
 };
 
 struct tls_key *
-tls_key_load(const char *path, const char **errstr_r)
+tls_key_load(const char *path, const char *passfile, const char **errstr_r)
 {
 	struct tls_key	*k;
 
@@ -1276,7 +1298,7 @@ tls_key_load(const char *path, const char **errstr_r)
 		fatal("calloc");
 	}
 	mbedtls_pk_init(&k->pk);
-	if (tls_load_key(&k->pk, path, errstr_r) == -1) {
+	if (tls_load_key_pw(&k->pk, path, passfile, errstr_r) == -1) {
 		mbedtls_pk_free(&k->pk);
 		free(k);
 		return NULL;

@@ -224,7 +224,9 @@ int	tls_name_match(const char *pattern, struct span name);
  * produces, and only with an ECDSA key; 0 or -1.
  */
 struct tls_key;
-struct tls_key *tls_key_load(const char *path, const char **errstr_r);
+/* passfile: a file holding the key's passphrase (first line), or NULL. */
+struct tls_key *tls_key_load(const char *path, const char *passfile,
+	    const char **errstr_r);
 int	tls_key_is_ecdsa(const struct tls_key *);
 size_t	tls_md_hash_len(int md);
 int	tls_key_sign(struct tls_key *, int md, const uint8_t *hash,

@@ -23,6 +23,24 @@
 #include "tlsctx.h"
 
 static struct tls_server *srv[2];
+static const char	*srv_suites[CONF_MAX_SUITES + 1];
+static const char	*cli_suites[CONF_MAX_SUITES + 1];
+
+/* A NULL-terminated array of the configured names, or NULL (defaults). */
+static const char *const *
+tlsctx_suites(const struct suite_list *l, const char **arr)
+{
+	size_t	i;
+
+	if (l->n == 0) {
+		return NULL;
+	}
+	for (i = 0; i < l->n; i++) {
+		arr[i] = l->name[i];
+	}
+	arr[l->n] = NULL;
+	return arr;
+}
 static struct tls_client *cli[CONF_MAX_SERVERS + 1];
 static int		  inited;
 static struct chan	  khchan = { .fd = -1 };
@@ -146,6 +164,7 @@ tlsctx_server(enum proto proto)
 	o.min_version = bconf->tls_min_version == 13 ? TLS_VERSION_1_3 :
 	    TLS_VERSION_1_2;
 	o.alpn = proto == PROTO_IMAP ? alpn_imap : alpn_pop3;
+	o.ciphers = tlsctx_suites(&bconf->tls_ciphers, srv_suites);
 	if ((srv[proto] = tls_server_new(&o, &err)) == NULL) {
 		fatalx("tls: %s", err);
 	}
@@ -176,6 +195,7 @@ tlsctx_client_new(const struct backend_tls *bt)
 	o.ca_file = bconf->backend_ca[0] ? bconf->backend_ca : NULL;
 	o.min_version = bconf->backend_tls_min_version == 13 ?
 	    TLS_VERSION_1_3 : TLS_VERSION_1_2;
+	o.ciphers = tlsctx_suites(&bconf->backend_tls_ciphers, cli_suites);
 	switch (bt->verify) {
 	case VERIFY_NO_NAME:
 		o.verify = TLS_VERIFY_NO_NAME;

@@ -651,3 +651,50 @@ def test_session_resumption_across_workers(bailey_factory, certs, version):
         reused += s.session_reused
         s.close()
     assert reused == 12, reused
+
+
+def test_cipher_suites_configurable(bailey_factory, certs, state_root):
+    port = free_port()
+    bailey_factory(extra=tls_conf(certs, (
+        "tls-ciphers TLS1-3-CHACHA20-POLY1305-SHA256 "
+        "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256\n"
+        "listen imap on 127.0.0.1 port %d tls implicit\n" % port)))
+    for ver, want in (("-tls1_2", b"ECDHE-ECDSA-CHACHA20-POLY1305"),
+                      ("-tls1_3", b"TLS_CHACHA20_POLY1305_SHA256")):
+        r = subprocess.run(["openssl", "s_client", ver, "-connect",
+                            "%s:%d" % (HOST, port), "-CAfile",
+                            cert(certs, "ca.pem"), "-brief"], input=b"",
+                           capture_output=True, timeout=30)
+        assert want in r.stdout + r.stderr, r.stderr
+    # A client that only offers AES-GCM in TLS 1.2 gets no handshake.
+    r = subprocess.run(["openssl", "s_client", "-tls1_2", "-cipher",
+                        "ECDHE-ECDSA-AES128-GCM-SHA256", "-connect",
+                        "%s:%d" % (HOST, port)], input=b"",
+                       capture_output=True, timeout=30)
+    assert r.returncode != 0
+    conf = os.path.join(state_root, "badsuite.conf")
+    with open(conf, "w") as f:
+        f.write(tls_conf(certs, "backend-tls-ciphers TLS-NOT-A-SUITE\n"
+                         "listen imap on 127.0.0.1 port %d\n" % port))
+    r = subprocess.run([os.path.join(os.environ.get(
+        "BAILEY_BUILD", "build"), "bailey"), "-n", "-f", conf],
+        capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "TLS-NOT-A-SUITE" in r.stderr
+
+
+def test_keyholder_failure_stops_startup(state_root, certs):
+    bad = os.path.join(state_root, "garbage.key")
+    with open(bad, "w") as f:
+        f.write("-----BEGIN PRIVATE KEY-----\nAAAA\n"
+                "-----END PRIVATE KEY-----\n")
+    os.chmod(bad, 0o600)
+    conf = os.path.join(state_root, "badkey.conf")
+    with open(conf, "w") as f:
+        f.write('certificate "%s" key "%s"\nlisten imap on 127.0.0.1 port '
+                '%d tls implicit\n' % (cert(certs, "ec.pem"), bad,
+                                       free_port()))
+    r = subprocess.run([os.path.join(os.environ.get(
+        "BAILEY_BUILD", "build"), "bailey"), "-d", "-f", conf],
+        capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert "keyholder could not load the TLS keys" in r.stderr
