@@ -129,7 +129,8 @@ write_spec() {
 	local kmod m f lib
 	kmod=$(ls -d "$cache"/kroot/lib/modules/*/kernel)
 	{
-		for d in dev proc sys tmp run var var/lib var/empty etc \
+		for d in dev proc sys tmp run var var/lib var/empty \
+		    var/empty/bailey etc \
 		    etc/bailey lib lib/modules sbin; do
 			echo "dir /$d 0755"
 		done
