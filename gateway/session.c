@@ -449,11 +449,31 @@ session_client_io(struct ev_io *io, uint32_t revents)
 	}
 }
 
-void
-session_starttls(struct session *s)
+/* The client side turns to TLS (implicit, or after STARTTLS): the
+ * handshake starts, bounded by `timeout handshake`.  0, or -1 (closed). */
+static int
+session_tls_begin(struct session *s)
 {
 	const char	*err = NULL;
 
+	s->c.tls = tls_conn_new_server(tlsctx_server_for(s->proto), s->c.fd,
+	    &err);
+	if (s->c.tls == NULL) {
+		log_warnx("tls: %s", err ? err : "?");
+		session_close(s, "internal-error");
+		return -1;
+	}
+	s->c.hs = 1;
+	s->phase = PH_TLS;
+	s->hs_deadline = ev_clock_ms() +
+	    (uint64_t)bconf->timeout_handshake * 1000;
+	session_timer_arm(s);
+	return 0;
+}
+
+void
+session_starttls(struct session *s)
+{
 	if (buf_len(&s->cout) > 0) {
 		/* Our OK could not be sent in the clear yet: give up. */
 		session_close(s, "client-write-error");
@@ -467,19 +487,9 @@ session_starttls(struct session *s)
 		    s->caddr, s->cport, buf_len(&s->cin));
 	}
 	buf_release(&s->cin);
-	s->c.tls = tls_conn_new_server(tlsctx_server_for(s->proto), s->c.fd,
-	    &err);
-	if (s->c.tls == NULL) {
-		log_warnx("tls: %s", err ? err : "?");
-		session_close(s, "internal-error");
-		return;
+	if (session_tls_begin(s) == 0) {
+		session_update_events(s);
 	}
-	s->c.hs = 1;
-	s->phase = PH_TLS;
-	s->hs_deadline = ev_clock_ms() +
-	    (uint64_t)bconf->timeout_handshake * 1000;
-	session_timer_arm(s);
-	session_update_events(s);
 }
 
 /* ---- backend -------------------------------------------------------- */
@@ -823,25 +833,13 @@ session_new(int fd, const struct listen_conf *lc, const struct sockaddr *sa)
 void
 session_start(struct session *s)
 {
-	const char	*err = NULL;
-
 	if (s->lc->tls != TLS_MODE_IMPLICIT) {
 		session_ops(s)->greet(s);
 		return;
 	}
-	s->c.tls = tls_conn_new_server(tlsctx_server_for(s->proto), s->c.fd,
-	    &err);
-	if (s->c.tls == NULL) {
-		log_warnx("tls: %s", err ? err : "?");
-		session_close(s, "internal-error");
-		return;
+	if (session_tls_begin(s) == 0) {
+		session_tls_event(s);
 	}
-	s->c.hs = 1;
-	s->phase = PH_TLS;
-	s->hs_deadline = ev_clock_ms() +
-	    (uint64_t)bconf->timeout_handshake * 1000;
-	session_timer_arm(s);
-	session_tls_event(s);
 }
 
 void
