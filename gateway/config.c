@@ -181,6 +181,15 @@ static const struct conf_choice conf_forward[] = {
 	{ "none", FORWARD_NONE },
 	{ "id", FORWARD_ID },
 	{ "xclient", FORWARD_XCLIENT },
+	{ "proxy-v1", FORWARD_PROXY_V1 },
+	{ "proxy-v2", FORWARD_PROXY_V2 },
+	{ NULL, 0 },
+};
+
+static const struct conf_choice conf_username[] = {
+	{ "lowercase", 0 },
+	{ "strip-domain", 1 },
+	{ "add-domain", 2 },
 	{ NULL, 0 },
 };
 
@@ -207,7 +216,7 @@ static const struct conf_choice *const conf_word_tables[] = {
 	conf_protos, conf_isolations, conf_listen_tls, conf_timeouts,
 	conf_log_opts, conf_log_levels, conf_bools, conf_map_types,
 	conf_fillers, conf_tls_versions, conf_verify, conf_pbsd_opts,
-	conf_cap_lists, conf_forward, conf_sandbox,
+	conf_cap_lists, conf_forward, conf_sandbox, conf_username,
 };
 
 static int	conf_kw_number(struct config_parser *,
@@ -264,6 +273,9 @@ static int	conf_kw_capability(struct config_parser *,
 static int	conf_kw_suites(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
+static int	conf_kw_username(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
 static int	conf_kw_sandbox(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
@@ -316,6 +328,7 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "tls-rsa-in-worker", 1, 1, conf_kw_bool, CONF_OFF(tls_rsa_in_worker),
 	    0, 0 },
 	{ "user", 1, 1, conf_kw_string, CONF_OFF(user), 0, 0 },
+	{ "username", 1, 2, conf_kw_username, 0, 0, 0 },
 	{ "workers", 1, 1, conf_kw_number, CONF_OFF(workers), 1, 64 },
 };
 
@@ -948,6 +961,39 @@ conf_kw_path(struct config_parser *p, const struct conf_keyword *kw,
 	(void)nargs;
 	return conf_copy(p, kw->name, "path", &args[0],
 	    (char *)p->conf + kw->off, CONF_MAX_PATH);
+}
+
+/* username lowercase | strip-domain | add-domain DOMAIN */
+static int
+conf_kw_username(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	char	show[CONF_SHOW_MAX];
+	int	v = 0;
+
+	if (conf_choose(p, kw->name, "rewrite", conf_username, &args[0],
+	    &v) == -1) {
+		return -1;
+	}
+	if ((v == 2) != (nargs == 2)) {
+		conf_err(p, "%s: only add-domain takes (and needs) a domain",
+		    kw->name);
+		return -1;
+	}
+	if (v == 0) {
+		p->conf->user_lowercase = 1;
+	} else if (v == 1) {
+		p->conf->user_strip_domain = 1;
+	} else if (!conf_valid_host(&args[1]) ||
+	    strchr(args[1].s, p->conf->domain_delimiter) != NULL ||
+	    conf_copy(p, kw->name, "domain", &args[1],
+	    p->conf->user_add_domain,
+	    sizeof(p->conf->user_add_domain)) == -1) {
+		conf_err(p, "%s: bad domain \"%s\"", kw->name,
+		    conf_show(&args[1], show, sizeof(show)));
+		return -1;
+	}
+	return 0;
 }
 
 static int

@@ -74,6 +74,8 @@ enum forward_mode {
 	FORWARD_NONE = 0,
 	FORWARD_ID = 1,			/* IMAP ID x-originating-ip/port */
 	FORWARD_XCLIENT = 2,		/* POP3 XCLIENT ADDR= PORT= */
+	FORWARD_PROXY_V1 = 3,		/* PROXY protocol v1 header */
+	FORWARD_PROXY_V2 = 4,		/* PROXY protocol v2 header */
 };
 
 /* Outbound settings of a server line (or of map results). */
@@ -151,6 +153,10 @@ struct bailey_conf {
 	uint16_t		backend_port[2];	/* by enum proto */
 	struct dest_policy	policy;		/* policy/dest.h */
 	char			domain_delimiter;	/* '@' */
+	/* Username rewriting before lookup and backend login. */
+	int			user_lowercase;
+	int			user_strip_domain;
+	char			user_add_domain[CONF_MAX_HOSTNAME];
 
 	/* TLS (docs/tls.md).  Versions are 12 or 13. */
 	struct cert_conf	certs[CONF_MAX_CERTS];

@@ -568,6 +568,63 @@ session_backend_io(struct ev_io *io, uint32_t revents)
 	session_resume(s);
 }
 
+/*
+ * PROXY protocol header towards the backend (haproxy's spec, v1 text or
+ * v2 binary): the client's address and the address it connected to.
+ * Written first, in clear, before any TLS; our own numbers only.
+ */
+static void
+session_proxy_header(struct session *s, enum forward_mode fwd)
+{
+	static const uint8_t	sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00,
+	    0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	struct sockaddr_storage	cs, ls;
+	socklen_t		llen = sizeof(ls);
+	char			laddr[CONF_MAX_ADDR] = "", hdr[232];
+	uint16_t		lport = 0;
+	uint8_t			bin[16 + 36];
+	size_t			alen, n = 0;
+	int			v6;
+
+	if (session_client_sa(s, &cs) == -1 ||
+	    getsockname(s->c.fd, (struct sockaddr *)&ls, &llen) == -1 ||
+	    sockaddr_fmt((struct sockaddr *)&ls, laddr, sizeof(laddr),
+	    &lport) == -1) {
+		return;
+	}
+	v6 = cs.ss_family == AF_INET6;
+	if (cs.ss_family != ls.ss_family) {
+		if (fwd == FORWARD_PROXY_V1) {
+			session_backend_write(s, "PROXY UNKNOWN\r\n", 15);
+		}
+		return;
+	}
+	if (fwd == FORWARD_PROXY_V1) {
+		n = (size_t)snprintf(hdr, sizeof(hdr), "PROXY %s %s %s %u %u\r\n",
+		    v6 ? "TCP6" : "TCP4", s->caddr, laddr, s->cport, lport);
+		session_backend_write(s, hdr, n);
+		return;
+	}
+	memcpy(bin, sig, sizeof(sig));
+	bin[12] = 0x21;				/* version 2, PROXY */
+	bin[13] = v6 ? 0x21 : 0x11;		/* TCP over IPv6 / IPv4 */
+	alen = v6 ? 36 : 12;
+	bin[14] = 0;
+	bin[15] = (uint8_t)alen;
+	if (v6) {
+		memcpy(bin + 16, &((struct sockaddr_in6 *)&cs)->sin6_addr, 16);
+		memcpy(bin + 32, &((struct sockaddr_in6 *)&ls)->sin6_addr, 16);
+	} else {
+		memcpy(bin + 16, &((struct sockaddr_in *)&cs)->sin_addr, 4);
+		memcpy(bin + 20, &((struct sockaddr_in *)&ls)->sin_addr, 4);
+	}
+	bin[16 + alen - 4] = (uint8_t)(s->cport >> 8);
+	bin[16 + alen - 3] = (uint8_t)s->cport;
+	bin[16 + alen - 2] = (uint8_t)(lport >> 8);
+	bin[16 + alen - 1] = (uint8_t)lport;
+	session_backend_write(s, (const char *)bin, 16 + alen);
+}
+
 static int
 session_backend_tls_conn(struct session *s)
 {
@@ -605,6 +662,42 @@ session_backend_starttls(struct session *s)
 	(void)session_backend_tls_conn(s);
 }
 
+/*
+ * Username rewriting (config "username"): on the decoded name, once, in
+ * this order: lowercase, strip the domain, add a domain where there is
+ * none.  Nothing in the name is ever expanded.  -1 if the result is
+ * empty or longer than MAX_USER.
+ */
+static int
+session_rewrite_user(struct session *s)
+{
+	char	*u = s->pl->creds.user, *d;
+	size_t	 i, n;
+
+	if (bconf->user_lowercase) {
+		for (i = 0; u[i] != '\0'; i++) {
+			if (u[i] >= 'A' && u[i] <= 'Z') {
+				u[i] = (char)(u[i] - 'A' + 'a');
+			}
+		}
+	}
+	if (bconf->user_strip_domain &&
+	    (d = strrchr(u, bconf->domain_delimiter)) != NULL) {
+		*d = '\0';
+	}
+	if (bconf->user_add_domain[0] != '\0' &&
+	    strchr(u, bconf->domain_delimiter) == NULL) {
+		n = strlen(u);
+		if (n + 1 + strlen(bconf->user_add_domain) > MAX_USER) {
+			return -1;
+		}
+		u[n] = bconf->domain_delimiter;
+		memcpy(u + n + 1, bconf->user_add_domain,
+		    strlen(bconf->user_add_domain) + 1);
+	}
+	return u[0] == '\0' ? -1 : 0;
+}
+
 void
 session_lookup(struct session *s)
 {
@@ -613,6 +706,12 @@ session_lookup(struct session *s)
 	socklen_t		len = sizeof(ss);
 	char			saddr[CONF_MAX_ADDR] = "";
 	uint16_t		sport = 0;
+
+	if (session_rewrite_user(s) == -1) {
+		s->phase = PH_LOOKUP;
+		session_ops(s)->backend_ready(s, BACKEND_NONE, NULL);
+		return;
+	}
 
 	if (getsockname(s->c.fd, (struct sockaddr *)&ss, &len) == 0) {
 		(void)sockaddr_fmt((struct sockaddr *)&ss, saddr,
@@ -659,6 +758,15 @@ session_backend_msg(struct session *s, enum backend_status st,
 		s->pl->bstate = 0;
 		buf_release(&s->pl->bin);
 		s->phase = PH_BACKEND;
+		if (tlsctx_backend(server_idx)->forward == FORWARD_PROXY_V1 ||
+		    tlsctx_backend(server_idx)->forward == FORWARD_PROXY_V2) {
+			session_proxy_header(s,
+			    tlsctx_backend(server_idx)->forward);
+			if (s->closed || s->phase != PH_BACKEND) {
+				session_resume(s);	/* the write failed */
+				return;
+			}
+		}
 	}
 	session_ops(s)->backend_ready(s, st, login_user);
 	if (st == BACKEND_OK && !s->closed && s->phase == PH_BACKEND &&

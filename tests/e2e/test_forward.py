@@ -111,3 +111,46 @@ def test_pop3_xclient_only_where_offered(bailey_factory, hostile_backend,
         "server pop3 127.0.0.1 port %d forward xclient\n" % hb.port))
     lines_from(b.pop3_port, [b"USER bob\r\n", b"PASS pw\r\n"], b"+OK in")
     assert (b"XCLIENT" in b"".join(hb.received)) == offered
+
+
+def test_proxy_v1_header(bailey_factory, hostile_backend):
+    hb = hostile_backend([
+        ("expect", rb"^PROXY TCP4 127\.0\.0\.5 127\.0\.0\.1 \d+ \d+\r?$"),
+        ("send", b"* OK hi\r\n"), ("expect", rb"^B1 LOGIN"),
+        ("send", b"B1 OK in\r\n"), ("hold",)])
+    b = bailey_factory(imap_backend=None, pop3_backend=None, extra=(
+        "server imap 127.0.0.1 port %d forward proxy-v1\n" % hb.port))
+    lines_from(b.imap_port, [b"a LOGIN bob pw\r\n"], b"a OK")
+    first = hb.received[0].split(b"\r\n")[0].split()
+    assert int(first[5]) == b.imap_port           # the port it reached
+
+
+def test_proxy_v2_header(bailey_factory, hostile_backend):
+    hb = hostile_backend([("read", 28), ("send", b"* OK hi\r\n"),
+                          ("expect", rb"^B1 LOGIN"),
+                          ("send", b"B1 OK in\r\n"), ("hold",)])
+    b = bailey_factory(imap_backend=None, pop3_backend=None, extra=(
+        "server imap 127.0.0.1 port %d forward proxy-v2\n" % hb.port))
+    lines_from(b.imap_port, [b"a LOGIN bob pw\r\n"], b"a OK")
+    h = hb.received[0][:28]
+    assert h[:12] == b"\r\n\r\n\x00\r\nQUIT\n"
+    assert h[12] == 0x21 and h[13] == 0x11 and h[14:16] == b"\x00\x0c"
+    assert h[16:20] == bytes([127, 0, 0, 5])      # the client
+    assert h[20:24] == bytes([127, 0, 0, 1])      # where it connected
+    assert int.from_bytes(h[26:28], "big") == b.imap_port
+
+
+@pytest.mark.parametrize("rules,sent,seen", [
+    ("username lowercase\nusername strip-domain\n", b"Bob@Example.COM",
+     b'"bob"'),
+    ("username add-domain example.net\n", b"alice", b'"alice@example.net"'),
+    ("username add-domain example.net\n", b"carol@x", b'"carol@x"'),
+    ("username lowercase\n", b"%U\\\\u", b'"%u\\\\u"'),
+])
+def test_username_rewriting(bailey_factory, hostile_backend, rules, sent,
+                            seen):
+    hb = hostile_backend([("send", b"* OK hi\r\n"), ("expect", rb"^B1 LOGIN"),
+                          ("send", b"B1 OK in\r\n"), ("hold",)])
+    b = bailey_factory(imap_backend=hb.address, extra=rules)
+    lines_from(b.imap_port, [b'a LOGIN "' + sent + b'" pw\r\n'], b"a OK")
+    assert b"B1 LOGIN " + seen + b' "pw"' in hb.received[0], hb.received

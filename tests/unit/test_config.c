@@ -148,7 +148,7 @@ test_keywords_sorted(void)
 		}
 		T_ASSERT(strcmp(config_keyword(i), config_keyword(i + 1)) < 0);
 	}
-	T_EQ_INT(i + 1, 29);
+	T_EQ_INT(i + 1, 30);
 	T_ASSERT(config_word(0) != NULL);
 }
 
