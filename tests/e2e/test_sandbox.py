@@ -188,6 +188,12 @@ def test_worker_root_is_the_empty_chroot(bailey_factory, isolation,
     workers = [p for p, r in kids.items() if r == "worker"]
     assert workers
     for pid in workers:
+        # A worker the parent has just forked (per-connection mode keeps
+        # spares) may not have entered its sandbox yet: give it a moment.
+        deadline = time.monotonic() + 5
+        while (os.readlink("/proc/%d/root" % pid) != EMPTY_ROOT and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
         assert os.readlink("/proc/%d/root" % pid) == EMPTY_ROOT
         assert os.readlink("/proc/%d/cwd" % pid) == EMPTY_ROOT
         # Nothing but its sockets, pipes, epoll and the scoreboard is
