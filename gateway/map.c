@@ -32,6 +32,25 @@ static const struct span map_empty_span = { (const uint8_t *)"", 0 };
 /* ---- reading map files ------------------------------------------------ */
 
 int
+map_load_file(struct map *m, const char *path,
+    int (*load_text)(struct map *, const char *, const char *, size_t, char *,
+    size_t), char *errbuf, size_t errbufsz)
+{
+	const char	*errstr = NULL;
+	char		*text = NULL;
+	size_t		 len = 0;
+	int		 rv;
+
+	if (map_read_file(path, &text, &len, &errstr) == -1) {
+		(void)snprintf(errbuf, errbufsz, "%s: %s", path, errstr);
+		return -1;
+	}
+	rv = load_text(m, path, text, len, errbuf, errbufsz);
+	free(text);
+	return rv;
+}
+
+int
 map_read_file(const char *path, char **text_r, size_t *len_r,
     const char **errstr_r)
 {

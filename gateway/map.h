@@ -126,6 +126,10 @@ int	map_static_load_text(struct map *, const char *fname,
 /* Reads a regular file of at most MAP_MAX_FILE bytes (malloc, +1 NUL). */
 int	map_read_file(const char *path, char **text_r, size_t *len_r,
 	    const char **errstr_r);
+/* ops->load for a text backend: reads path and hands it to load_text. */
+int	map_load_file(struct map *, const char *path,
+	    int (*load_text)(struct map *, const char *, const char *, size_t,
+	    char *, size_t), char *errbuf, size_t errbufsz);
 /*
  * Calls fn once per line of text (without its LF; a CR before it is
  * dropped), with its 1-based number.  A line longer than MAX_MAP_LINE

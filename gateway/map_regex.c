@@ -450,18 +450,7 @@ map_regex_load_text(struct map *m, const char *fname, const char *text,
 static int
 rx_load(struct map *m, const char *path, char *errbuf, size_t errbufsz)
 {
-	const char	*errstr = NULL;
-	char		*text = NULL;
-	size_t		 len = 0;
-	int		 rv;
-
-	if (map_read_file(path, &text, &len, &errstr) == -1) {
-		(void)snprintf(errbuf, errbufsz, "%s: %s", path, errstr);
-		return -1;
-	}
-	rv = map_regex_load_text(m, path, text, len, errbuf, errbufsz);
-	free(text);
-	return rv;
+	return map_load_file(m, path, map_regex_load_text, errbuf, errbufsz);
 }
 
 /* ---- lookup -------------------------------------------------------- */

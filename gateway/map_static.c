@@ -255,18 +255,7 @@ map_static_load_text(struct map *m, const char *fname, const char *text,
 static int
 st_load(struct map *m, const char *path, char *errbuf, size_t errbufsz)
 {
-	const char	*errstr = NULL;
-	char		*text = NULL;
-	size_t		 len = 0;
-	int		 rv;
-
-	if (map_read_file(path, &text, &len, &errstr) == -1) {
-		(void)snprintf(errbuf, errbufsz, "%s: %s", path, errstr);
-		return -1;
-	}
-	rv = map_static_load_text(m, path, text, len, errbuf, errbufsz);
-	free(text);
-	return rv;
+	return map_load_file(m, path, map_static_load_text, errbuf, errbufsz);
 }
 
 static int
