@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "bailey_limits.h"
 #include "capfilter.h"
+#include "imap_parse.h"
 #include "log.h"
 
 /* Backend -> client states (struct capfilter.state). */
@@ -106,28 +107,6 @@ cf_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
-/* ATOM-CHAR of RFC 9051: no CTL, SP, 8-bit or atom-specials. */
-static int
-cf_is_atom_char(uint8_t c)
-{
-	if (c <= 0x20 || c >= 0x7f) {
-		return 0;
-	}
-	switch (c) {
-	case '(':
-	case ')':
-	case '{':
-	case '%':
-	case '*':
-	case '"':
-	case '\\':
-	case ']':
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 /* ---- configuration ---------------------------------------------------- */
 
 void
@@ -176,7 +155,7 @@ cf_rule_parse(const char *text, struct capfilter_rule *r,
 		n--;
 	}
 	for (i = 0; i < n; i++) {
-		if (!cf_is_atom_char(span_byte(s, i))) {
+		if (!imap_is_atom_char(span_byte(s, i))) {
 			*errstr_r = "invalid character in capability rule";
 			return -1;
 		}
@@ -581,7 +560,7 @@ cf_imap_caps(struct cf_ctx *x, uint8_t c)
 		f->sep_len++;
 		return cf_hold(x, c, CAPFILTER_MAX_ATOM, "capability too long");
 	}
-	if (cf_is_atom_char(c)) {
+	if (imap_is_atom_char(c)) {
 		return cf_hold(x, c, CAPFILTER_MAX_ATOM, "capability too long");
 	}
 	if (c == '\r' || c == '\n' || (c == ']' && f->code)) {

@@ -14,11 +14,13 @@
 CAPFILTER_SAVED_GOAL	:= $(.DEFAULT_GOAL)
 
 CAPFILTER_SRCS		= gateway/capfilter.c
-CAPFILTER_OBJS		= $(CAPFILTER_SRCS:%.c=$(BUILD)/%.o)
+# imap_parse.c for its ATOM-CHAR classifier (one definition for both).
+CAPFILTER_OBJS		= $(CAPFILTER_SRCS:%.c=$(BUILD)/%.o) \
+			  $(BUILD)/gateway/imap_parse.o
 CAPFILTER_UNIT_BINS	= $(BUILD)/tests/test_capfilter
 CAPFILTER_FUZZ_TARGETS	= capfilter
 CAPFILTER_REPLAY_BINS	= $(CAPFILTER_FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
-FUZZ_DEPS_capfilter	= $(CAPFILTER_SRCS)
+FUZZ_DEPS_capfilter	= $(CAPFILTER_SRCS) gateway/imap_parse.c
 
 .PHONY: capfilter-unit capfilter-replay
 

@@ -51,7 +51,7 @@ static const struct span imap_empty = { (const uint8_t *)"", 0 };
  * ATOM-CHAR: any CHAR except atom-specials, i.e. not CTL, SP, 8-bit,
  * "(" ")" "{" "%" "*" '"' "\" "]".
  */
-static int
+int
 imap_is_atom_char(uint8_t c)
 {
 	if (c <= 0x20 || c >= 0x7f) {

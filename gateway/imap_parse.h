@@ -80,5 +80,7 @@ size_t	imap_nargs(const struct imap_parser *);
 enum imap_tok imap_arg_type(const struct imap_parser *, size_t i);
 struct span imap_arg(const struct imap_parser *, size_t i);
 const char *imap_error(const struct imap_parser *);
+/* ATOM-CHAR of RFC 9051: not CTL, SP, 8-bit or an atom-special. */
+int	imap_is_atom_char(uint8_t);
 
 #endif
