@@ -46,6 +46,28 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def child_roles(pid):
+    """{pid: role} of a bailey parent's children, from /proc (a child
+    that has not yet re-executed itself with -R has no role and is left
+    out)."""
+    out = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid != pid:
+                continue
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"-R" in argv:
+            out[int(p)] = argv[argv.index(b"-R") + 1].decode()
+    return out
+
+
 def bailey_conf(imap_port, pop3_port, imap_backend, pop3_backend,
                 isolation="shared", workers=2, extra="", map_file=None,
                 map_key="\\U", log_level="debug", **opts):

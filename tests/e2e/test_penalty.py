@@ -9,7 +9,6 @@
 import socket
 import time
 
-import pytest
 
 from bailey_harness import HOST
 

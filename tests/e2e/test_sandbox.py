@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from bailey_harness import bailey_binary
+from bailey_harness import bailey_binary, child_roles as children
 from rawclient import imap_login_works, pop3_login_works, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,26 +56,6 @@ def sandbox_users():
                    env=dict(os.environ, BAILEY_USER=SANDBOX_USER,
                             BAILEY_EMPTY=EMPTY_ROOT))
     return pwd.getpwnam(SANDBOX_USER)
-
-
-def children(pid):
-    """{pid: role} of bailey's children, from /proc."""
-    out = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            if ppid != pid:
-                continue
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                argv = f.read().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        if b"-R" in argv:
-            out[int(p)] = argv[argv.index(b"-R") + 1].decode()
-    return out
 
 
 def proc_status(pid):

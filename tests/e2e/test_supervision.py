@@ -8,27 +8,8 @@ import os
 import signal
 import time
 
+from bailey_harness import child_roles as children
 from rawclient import Raw, imap_login_works, wait_for
-
-
-def children(pid):
-    """{pid: role} of the parent's children, from /proc."""
-    out = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            if ppid != pid:
-                continue
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                argv = f.read().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        role = argv[argv.index(b"-R") + 1].decode() if b"-R" in argv else "?"
-        out[int(p)] = role
-    return out
 
 
 def pids_of(b, role):

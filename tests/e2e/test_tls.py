@@ -11,7 +11,6 @@ import os
 import poplib
 import re
 import secrets
-import shutil
 import socket
 import ssl
 import subprocess
@@ -20,7 +19,7 @@ import time
 
 import pytest
 
-from bailey_harness import HOST, build_dir, free_port
+from bailey_harness import HOST, build_dir, child_roles, free_port
 from conftest import make_message
 from dovecot import Dovecot
 from rawclient import Raw, b64, wait_for
@@ -362,15 +361,11 @@ asan_build = pytest.mark.skipif(
 
 
 def worker_rss(b):
+    """KiB of RSS over all of bailey's children."""
     total = 0
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
+    for p in child_roles(b.proc.pid):
         try:
-            with open("/proc/%s/stat" % p) as f:
-                if int(f.read().rsplit(")", 1)[1].split()[1]) != b.proc.pid:
-                    continue
-            with open("/proc/%s/status" % p) as f:
+            with open("/proc/%d/status" % p) as f:
                 total += int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
         except (OSError, AttributeError, ValueError):
             continue
