@@ -103,6 +103,32 @@ sockaddr_fmt(const struct sockaddr *sa, char *addr, size_t addrsz,
 	}
 }
 
+int
+sockaddr_parse(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *len_r)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+	socklen_t		 len;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		len = sizeof(*s6);
+	} else {
+		return -1;
+	}
+	if (len_r != NULL) {
+		*len_r = len;
+	}
+	return 0;
+}
+
 void
 child_load_config(void)
 {

@@ -55,6 +55,12 @@ void	child_load_config(void);
 /* Formats a socket address as "addr" and port (numeric). 0 / -1. */
 int	sockaddr_fmt(const struct sockaddr *, char *addr, size_t addrsz,
 	    uint16_t *port_r);
+/*
+ * The reverse: a numeric IPv4 or IPv6 address and a port into ss, with
+ * its length in *len_r (may be NULL).  0, or -1 if addr is not numeric.
+ */
+int	sockaddr_parse(const char *addr, uint16_t port,
+	    struct sockaddr_storage *ss, socklen_t *len_r);
 void	set_nonblock(int fd);
 
 #endif

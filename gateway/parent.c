@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -618,8 +617,6 @@ static void
 on_session_event(struct child *w, struct msg_in *in)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
 	char			 user[MAX_USER + 1], caddr[CONF_MAX_ADDR];
 	uint16_t		 cport;
 	uint8_t			 proto;
@@ -638,15 +635,9 @@ on_session_event(struct child *w, struct msg_in *in)
 	if (conf_cur->pbsd_socket[0] == '\0') {
 		return;
 	}
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, caddr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-	} else if (inet_pton(AF_INET6, caddr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-	} else {
+	if (sockaddr_parse(caddr, cport, &ss, NULL) == -1) {
 		return;
 	}
-	(void)cport;
 	ev = in->type == MSG_AUTH_OK ? PBSD_EV_LOGIN_OK :
 	    in->type == MSG_SESSION_ALIVE ? PBSD_EV_SESSION_ALIVE :
 	    PBSD_EV_LOGOUT;
@@ -876,21 +867,10 @@ static int
 bind_one(const struct listen_conf *l)
 {
 	struct sockaddr_storage	ss;
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 len;
-	int			 fd, on = 1;
+	socklen_t		len;
+	int			fd, on = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, l->addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(l->port);
-		len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, l->addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(l->port);
-		len = sizeof(*s6);
-	} else {
+	if (sockaddr_parse(l->addr, l->port, &ss, &len) == -1) {
 		log_warnx("listen %s: not a numeric address", l->addr);
 		return -1;
 	}

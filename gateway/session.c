@@ -12,7 +12,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -290,19 +289,7 @@ session_timeout(struct ev_timer *t)
 int
 session_client_sa(const struct session *s, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s->caddr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s->caddr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		return 0;
-	}
-	return -1;
+	return sockaddr_parse(s->caddr, s->cport, ss, NULL);
 }
 
 /* A failed login: the delay grows with this address's and user's recent
