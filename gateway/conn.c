@@ -90,6 +90,27 @@ conn_write(struct conn *c, const void *p, size_t len)
 }
 
 int
+conn_write_buf(struct conn *c, struct buf *b, uint64_t *count)
+{
+	ssize_t	n;
+
+	while (buf_len(b) > 0) {
+		n = conn_write(c, buf_ptr(b), buf_len(b));
+		if (n == CONN_AGAIN) {
+			return 1;
+		}
+		if (n <= 0) {
+			return -1;
+		}
+		if (count != NULL) {
+			*count += (uint64_t)n;
+		}
+		buf_consume(b, (size_t)n);
+	}
+	return 0;
+}
+
+int
 conn_pending(const struct conn *c)
 {
 	return c->tls != NULL && tls_pending(c->tls) > 0;

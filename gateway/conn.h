@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
 struct tls_conn;
 
 struct conn {
@@ -34,6 +36,11 @@ ssize_t	 conn_read(struct conn *, void *, size_t);
 ssize_t	 conn_write(struct conn *, const void *, size_t);
 /* TLS: decrypted bytes (or a record) held inside; read again first. */
 int	 conn_pending(const struct conn *);
+/*
+ * Writes b out until it is empty (0) or the fd would block (1); -1 on an
+ * error.  Bytes written are added to *count if count is not NULL.
+ */
+int	 conn_write_buf(struct conn *, struct buf *b, uint64_t *count);
 /* Drives the TLS handshake: 1 done, 0 again later, -1 failed (c->err). */
 int	 conn_handshake(struct conn *);
 /* Frees TLS state and closes the fd. */

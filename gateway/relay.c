@@ -93,21 +93,8 @@ dir_count(struct session *s, int d)
 static int
 relay_flush_ubuf(struct session *s, int d)
 {
-	struct buf	*b = dir_ubuf(s, d);
-	ssize_t		 n;
-
-	while (buf_len(b) > 0) {
-		n = conn_write(dir_dstconn(s, d), buf_ptr(b), buf_len(b));
-		if (n == CONN_AGAIN) {
-			return 1;
-		}
-		if (n <= 0) {
-			return -1;
-		}
-		*dir_count(s, d) += (uint64_t)n;
-		buf_consume(b, (size_t)n);
-	}
-	return 0;
+	return conn_write_buf(dir_dstconn(s, d), dir_ubuf(s, d),
+	    dir_count(s, d));
 }
 
 /*
@@ -133,17 +120,10 @@ relay_copy(struct session *s, int d)
 		    buf_len(&rd->copy) == 0 && relay_filter(s, rd) == -1) {
 			return -1;
 		}
-		while (buf_len(&rd->copy) > 0) {
-			n = conn_write(dir_dstconn(s, d), buf_ptr(&rd->copy),
-			    buf_len(&rd->copy));
-			if (n == CONN_AGAIN) {
-				rd->want_dst = 1;
-				return 0;
-			}
-			if (n <= 0) {
-				return -1;
-			}
-			buf_consume(&rd->copy, (size_t)n);
+		if ((rv = conn_write_buf(dir_dstconn(s, d), &rd->copy,
+		    NULL)) != 0) {
+			rd->want_dst = rv == 1;
+			return rv == -1 ? -1 : 0;
 		}
 		if (s->cf != NULL && d == DIR_B2C && buf_len(&rd->raw) > 0) {
 			continue;		/* filter the rest first */

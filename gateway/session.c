@@ -59,19 +59,7 @@ session_tls_required(const struct session *s)
 static int
 session_flush(struct conn *c, struct buf *b)
 {
-	ssize_t	n;
-
-	while (buf_len(b) > 0) {
-		n = conn_write(c, buf_ptr(b), buf_len(b));
-		if (n == CONN_AGAIN) {
-			return 0;
-		}
-		if (n <= 0) {
-			return -1;
-		}
-		buf_consume(b, (size_t)n);
-	}
-	return 0;
+	return conn_write_buf(c, b, NULL) == -1 ? -1 : 0;
 }
 
 static uint32_t
