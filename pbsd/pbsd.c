@@ -32,9 +32,11 @@
 #include "log.h"
 #include "pbsd_conf.h"
 #include "pbsd_ctl.h"
+#include "pbsd_logtail.h"
 #include "pbsd_nft.h"
 #include "pbsd_out.h"
 #include "pbsd_proto.h"
+#include "pbsd_remote.h"
 #include "pbsd_sandbox.h"
 #include "pbsd_table.h"
 
@@ -77,6 +79,10 @@ struct pbsd {
 	int			 p_force;
 	int64_t			 p_last_write;	/* ms */
 	int64_t			 p_started;
+	struct pbsd_remote	 p_remote;	/* remote gateways */
+	struct pbsd_logtail	 p_logtails[PBSD_CONF_MAX_LOGTAILS];	/* logtail */
+	size_t			 p_nlogtails;
+	int64_t			 p_logtail_next;	/* ms */
 };
 
 static volatile sig_atomic_t pbsd_quit;
@@ -220,12 +226,23 @@ pbsd_open_sockets(struct pbsd *p)
 static void
 pbsd_drop_privs(const struct pbsd *p, const struct passwd *pw)
 {
-	gid_t	gid;
+	struct group	*gr;
+	gid_t		 gids[2];
+	size_t		 ngids = 1;
 
 	if (pw != NULL) {
-		gid = pw->pw_gid;
-		if (setgroups(1, &gid) == -1 ||
-		    setresgid(gid, gid, gid) == -1 ||
+		gids[0] = pw->pw_gid;
+		/* logtail_group: read another gateway's log (logtail). */
+		if (p->p_conf.pc_logtail_group[0] != '\0') {
+			if ((gr = getgrnam(p->p_conf.pc_logtail_group)) ==
+			    NULL) {
+				fatalx("unknown logtail_group %s",
+				    p->p_conf.pc_logtail_group);
+			}
+			gids[ngids++] = gr->gr_gid;
+		}
+		if (setgroups(ngids, gids) == -1 ||
+		    setresgid(gids[0], gids[0], gids[0]) == -1 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
 			fatal("cannot drop privileges to %s",
 			    p->p_conf.pc_user);
@@ -300,9 +317,6 @@ pbsd_nft(struct pbsd *p, const struct pbsd_addr *a, int64_t timeout)
 {
 	if (p->p_nftfd == -1) {
 		return;
-	}
-	if (a->pa_family == PBSD_FAM_INET6 && a->pa_plen != 128) {
-		return;		/* /64 needs an interval set: not supported */
 	}
 	if (timeout < 0) {
 		return;
@@ -383,6 +397,66 @@ pbsd_apply(struct pbsd *p, const struct pbsd_record *rec, int64_t now_s)
 	    pbsd_proto_name(rec->pr_proto), (long long)expiry);
 }
 
+/* Records from remote gateways (pbsd_remote.c) take the local path. */
+static void
+pbsd_apply_remote(void *arg, const struct pbsd_record *rec, int64_t now_s)
+{
+	pbsd_apply(arg, rec, now_s);
+}
+
+/* --- log-tail mode: login lines of another gateway's log -------------- */
+static void
+pbsd_apply_logtail(void *arg, const struct pbsd_record *rec)
+{
+	pbsd_apply(arg, rec, pbsd_now_ms() / 1000);
+}
+
+static void
+pbsd_logtail_run(struct pbsd *p, int64_t now)
+{
+	size_t	i;
+
+	if (p->p_nlogtails == 0 || now < p->p_logtail_next) {
+		return;
+	}
+	for (i = 0; i < p->p_nlogtails; i++) {
+		pbsd_logtail_poll(&p->p_logtails[i], now, pbsd_apply_logtail,
+		    p);
+	}
+	p->p_logtail_next = now + PBSD_LOGTAIL_INTERVAL_MS;
+}
+
+static void
+pbsd_logtail_stats_out(struct pbsd *p)
+{
+	struct pbsd_logtail_stats	t;
+	const struct pbsd_logtail_stats	*s;
+	size_t				 i;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < p->p_nlogtails; i++) {
+		s = &p->p_logtails[i].lt_stats;
+		t.ls_lines += s->ls_lines;
+		t.ls_logins += s->ls_logins;
+		t.ls_broken += s->ls_broken;
+		t.ls_overlong += s->ls_overlong;
+		t.ls_quarantined += s->ls_quarantined;
+		t.ls_rotations += s->ls_rotations;
+		t.ls_truncations += s->ls_truncations;
+	}
+	(void)buf_addf(&p->p_ctl_out, "logtail_lines %llu\n"
+	    "logtail_logins %llu\nlogtail_broken %llu\n"
+	    "logtail_overlong %llu\nlogtail_quarantined %llu\n"
+	    "logtail_rotations %llu\nlogtail_truncations %llu\n",
+	    (unsigned long long)t.ls_lines, (unsigned long long)t.ls_logins,
+	    (unsigned long long)t.ls_broken,
+	    (unsigned long long)t.ls_overlong,
+	    (unsigned long long)t.ls_quarantined,
+	    (unsigned long long)t.ls_rotations,
+	    (unsigned long long)t.ls_truncations);
+}
+/* --- end log-tail mode -------------------------------------------------- */
+
 /* UNTRUSTED: one datagram, bounded by PBSD_PROTO_MAX_LEN (+1 to see more). */
 static int
 pbsd_recv_one(struct pbsd *p, int64_t now_s)
@@ -445,6 +519,8 @@ pbsd_recv_one(struct pbsd *p, int64_t now_s)
 		    errstr);
 		return 0;
 	}
+	pbsd_remote_forward(&p->p_remote, (struct span){ data, (size_t)n },
+	    pbsd_now_ms());
 	pbsd_apply(p, &rec, now_s);
 	secure_zero(&rec, sizeof(rec));
 	return 0;
@@ -533,6 +609,8 @@ pbsd_ctl_stats(struct pbsd *p, int64_t now_s)
 	    (unsigned long long)s->st_ctl_requests,
 	    (unsigned long long)s->st_nft_sent,
 	    (unsigned long long)s->st_nft_errors);
+	pbsd_remote_stats(&p->p_remote, &p->p_ctl_out);
+	pbsd_logtail_stats_out(p);
 }
 
 static void
@@ -687,6 +765,12 @@ pbsd_poll_timeout(const struct pbsd *p, int64_t now)
 			t = d;
 		}
 	}
+	if ((d = pbsd_remote_deadline(&p->p_remote)) != -1 && d - now < t) {
+		t = d - now;
+	}
+	if (p->p_nlogtails > 0 && p->p_logtail_next - now < t) {
+		t = p->p_logtail_next - now;
+	}
 	return t < 0 ? 0 : (int)t;
 }
 
@@ -713,12 +797,14 @@ pbsd_tick(struct pbsd *p, int64_t now)
 	if (p->p_clientfd != -1 && now >= p->p_client_deadline) {
 		pbsd_ctl_close(p);
 	}
+	pbsd_remote_tick(&p->p_remote, now);
+	pbsd_logtail_run(p, now);
 }
 
 static void
 pbsd_loop(struct pbsd *p)
 {
-	struct pollfd	pfd[3];
+	struct pollfd	pfd[4];
 	int64_t		now;
 	nfds_t		nfds;
 	int		i;
@@ -732,8 +818,11 @@ pbsd_loop(struct pbsd *p)
 		pfd[1].events = POLLIN;
 		pfd[2].fd = p->p_clientfd;
 		pfd[2].events = p->p_client_writing ? POLLOUT : POLLIN;
-		nfds = 3;
+		pfd[3].fd = pbsd_remote_fd(&p->p_remote);
+		pfd[3].events = POLLIN;
+		nfds = 4;
 		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		pfd[3].revents = 0;
 		if (poll(pfd, nfds, pbsd_poll_timeout(p, now)) == -1) {
 			if (errno == EINTR) {
 				continue;
@@ -747,6 +836,9 @@ pbsd_loop(struct pbsd *p)
 					break;
 				}
 			}
+		}
+		if (pfd[3].revents & POLLIN) {
+			pbsd_remote_run(&p->p_remote, now);
 		}
 		if (pfd[1].revents & POLLIN) {
 			pbsd_ctl_accept(p, now);
@@ -872,6 +964,9 @@ main(int argc, char *argv[])
 	pbsd_setup_signals();
 	pbsd_prepare_files(&p, pw);
 	pbsd_open_sockets(&p);
+	pbsd_remote_init(&p.p_remote);
+	pbsd_remote_open(&p.p_remote, &p.p_conf.pc_remote,
+	    pw != NULL ? pw->pw_uid : getuid(), pbsd_apply_remote, &p);
 	if (!debug && daemon(0, 0) == -1) {
 		fatal("daemon");
 	}
@@ -881,6 +976,13 @@ main(int argc, char *argv[])
 		    pw != NULL ? pw->pw_gid : getgid(), &p.p_nftpid);
 	}
 	pbsd_drop_privs(&p, pw);
+	/* logtail: files are opened in the loop, as pbsd's user, sandboxed. */
+	for (; p.p_nlogtails < p.p_conf.pc_nlogtails; p.p_nlogtails++) {
+		pbsd_logtail_init(&p.p_logtails[p.p_nlogtails],
+		    p.p_conf.pc_logtails[p.p_nlogtails].lc_path,
+		    p.p_conf.pc_logtails[p.p_nlogtails].lc_fmt,
+		    p.p_conf.pc_logtail_from_start);
+	}
 	pbsd_table_init(&p.p_table, p.p_conf.pc_max_entries);
 	pbsd_load_state(&p);
 	pbsd_sandbox_enter();
@@ -899,6 +1001,7 @@ main(int argc, char *argv[])
 		pbsd_write_all(&p, pbsd_now_ms());
 	}
 	log_info("exiting");
+	pbsd_remote_close(&p.p_remote);
 	pbsd_table_free(&p.p_table);
 	return 0;
 }

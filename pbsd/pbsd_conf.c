@@ -6,6 +6,7 @@
  * bounded and strict: unknown keys, bad numbers and over-long lines are
  * errors with a line number.  Names are resolved only in pbsd_conf_ids().
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "pbsd_auth.h"
 #include "pbsd_conf.h"
+#include "pbsd_logtail_parse.h"
 
 #define PBSD_CONF_MAX_FILE	(1U << 20)
 
@@ -299,8 +302,17 @@ pbsd_conf_add_keystyle(void *arg, struct span w, const char **errstr_r)
 		*keys |= PBSD_KEYS_POSTFIX;
 	} else if (span_eq(w, "sendmail")) {
 		*keys |= PBSD_KEYS_SENDMAIL;
+	} else if (span_eq(w, "sendmail-connect")) {
+		*keys |= PBSD_KEYS_SENDMAIL_CONNECT;
 	} else {
-		*errstr_r = "output_keys are postfix and/or sendmail";
+		*errstr_r = "output_keys are postfix and/or sendmail, or "
+		    "sendmail-connect";
+		return -1;
+	}
+	if ((*keys & PBSD_KEYS_SENDMAIL_CONNECT) &&
+	    (*keys & ~PBSD_KEYS_SENDMAIL_CONNECT)) {
+		*errstr_r = "output_keys sendmail-connect needs a file of its "
+		    "own";
 		return -1;
 	}
 	return 0;
@@ -344,6 +356,262 @@ pbsd_conf_set_nftname(struct pbsd_conf *c, const struct pbsd_conf_key *k,
 	return pbsd_conf_set_str(c, k, v, errstr_r);
 }
 
+/* --- remote gateways (issue 6) ------------------------------------------ */
+
+/* Parses a numeric IPv4 or IPv6 address (no brackets) into addr. */
+static int
+pbsd_conf_inet(struct span v, int *family_r, uint8_t addr[16])
+{
+	char	tmp[INET6_ADDRSTRLEN + 1];
+
+	memset(addr, 0, 16);
+	if (span_cstr(v, tmp, sizeof(tmp)) == -1) {
+		return -1;
+	}
+	if (inet_pton(AF_INET, tmp, addr) == 1) {
+		*family_r = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, tmp, addr) == 1) {
+		*family_r = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* UNTRUSTED: bounded by PBSD_CONF_MAX_LINE. */
+int
+pbsd_conf_endpoint(struct span v, struct pbsd_endpoint *ep,
+    const char **errstr_r)
+{
+	struct span	rest, host, port;
+	uint64_t	n;
+	long		i;
+
+	memset(ep, 0, sizeof(*ep));
+	*errstr_r = "endpoint must be udp:ADDRESS:PORT or tcp:ADDRESS:PORT "
+	    "(IPv6 in brackets)";
+	if (v.len < 4 || v.len > PBSD_CONF_MAX_LINE) {
+		return -1;
+	}
+	if (span_has_prefix_ci(v, "udp:")) {
+		ep->ep_proto = PBSD_EP_UDP;
+	} else if (span_has_prefix_ci(v, "tcp:")) {
+		ep->ep_proto = PBSD_EP_TCP;
+	} else {
+		return -1;
+	}
+	rest = span_sub(v, 4, v.len - 4);
+	if (rest.len > 0 && span_byte(rest, 0) == '[') {
+		if ((i = span_find(rest, 0, ']')) < 0 ||
+		    (size_t)i + 1 >= rest.len ||
+		    span_byte(rest, (size_t)i + 1) != ':') {
+			return -1;
+		}
+		host = span_sub(rest, 1, (size_t)i - 1);
+		port = span_sub(rest, (size_t)i + 2, rest.len - (size_t)i - 2);
+		if (pbsd_conf_inet(host, &ep->ep_family, ep->ep_addr) == -1 ||
+		    ep->ep_family != AF_INET6) {
+			return -1;
+		}
+	} else {
+		if ((i = span_find(rest, 0, ':')) < 0) {
+			return -1;
+		}
+		host = span_sub(rest, 0, (size_t)i);
+		port = span_sub(rest, (size_t)i + 1, rest.len - (size_t)i - 1);
+		if (pbsd_conf_inet(host, &ep->ep_family, ep->ep_addr) == -1 ||
+		    ep->ep_family != AF_INET) {
+			return -1;
+		}
+	}
+	if (span_parse_uint(port, 1, 65535, &n) == -1) {
+		return -1;
+	}
+	ep->ep_port = (uint16_t)n;
+	return 0;
+}
+
+int
+pbsd_netmask_match(const struct pbsd_netmask *m, int family,
+    const uint8_t *addr)
+{
+	unsigned int	i, bits;
+	uint8_t		mask;
+
+	if (m->nm_family != family) {
+		return 0;
+	}
+	for (i = 0; i * 8 < m->nm_plen; i++) {
+		bits = m->nm_plen - i * 8;
+		mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+		if ((addr[i] & mask) != m->nm_addr[i]) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+pbsd_conf_add_allow(void *arg, struct span w, const char **errstr_r)
+{
+	struct pbsd_remote_conf	*rc = arg;
+	struct pbsd_netmask	*m;
+	struct span		 host = w;
+	uint64_t		 plen = 0;
+	unsigned int		 i, bits;
+	long			 sl;
+
+	if (rc->rc_nallow >= PBSD_REMOTE_MAX_ALLOW) {
+		*errstr_r = "too many remote_allow networks";
+		return -1;
+	}
+	m = &rc->rc_allow[rc->rc_nallow];
+	memset(m, 0, sizeof(*m));
+	if ((sl = span_find(w, 0, '/')) >= 0) {
+		host = span_sub(w, 0, (size_t)sl);
+	}
+	if (pbsd_conf_inet(host, &m->nm_family, m->nm_addr) == -1) {
+		*errstr_r = "remote_allow: bad address";
+		return -1;
+	}
+	bits = m->nm_family == AF_INET ? 32 : 128;
+	if (sl >= 0 && span_parse_uint(span_sub(w, (size_t)sl + 1,
+	    w.len - (size_t)sl - 1), 0, bits, &plen) == -1) {
+		*errstr_r = "remote_allow: bad prefix length";
+		return -1;
+	}
+	m->nm_plen = sl >= 0 ? (unsigned int)plen : bits;
+	for (i = 0; i < 16; i++) {
+		if (i * 8 >= m->nm_plen) {
+			m->nm_addr[i] = 0;
+		} else if (m->nm_plen - i * 8 < 8) {
+			m->nm_addr[i] &= (uint8_t)(0xff <<
+			    (8 - (m->nm_plen - i * 8)));
+		}
+	}
+	rc->rc_nallow++;
+	return 0;
+}
+
+static int
+pbsd_conf_set_allow(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	(void)k;
+	return pbsd_conf_words(v, pbsd_conf_add_allow, &c->pc_remote,
+	    errstr_r);
+}
+
+static int
+pbsd_conf_set_listen(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_remote_conf	*rc = &c->pc_remote;
+
+	(void)k;
+	if (rc->rc_nlisten >= PBSD_REMOTE_MAX_LISTEN) {
+		*errstr_r = "too many remote_listen lines";
+		return -1;
+	}
+	if (pbsd_conf_endpoint(v, &rc->rc_listen[rc->rc_nlisten],
+	    errstr_r) == -1) {
+		return -1;
+	}
+	rc->rc_nlisten++;
+	return 0;
+}
+
+static int
+pbsd_conf_set_forward(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	(void)k;
+	if (c->pc_remote.rc_forward.ep_proto != PBSD_EP_NONE) {
+		*errstr_r = "only one forward";
+		return -1;
+	}
+	return pbsd_conf_endpoint(v, &c->pc_remote.rc_forward, errstr_r);
+}
+
+static int
+pbsd_conf_check_remote(const struct pbsd_remote_conf *rc,
+    const char **errstr_r)
+{
+	if (rc->rc_nlisten > 0 && rc->rc_key[0] == '\0') {
+		*errstr_r = "remote_listen needs remote_key";
+		return -1;
+	}
+	if (rc->rc_nlisten == 0 && (rc->rc_key[0] != '\0' ||
+	    rc->rc_key_previous[0] != '\0' || rc->rc_nallow > 0)) {
+		*errstr_r = "remote_key, remote_key_previous or remote_allow "
+		    "without remote_listen";
+		return -1;
+	}
+	if (rc->rc_key_previous[0] != '\0' &&
+	    strcmp(rc->rc_key, rc->rc_key_previous) == 0) {
+		*errstr_r = "remote_key and remote_key_previous are the same";
+		return -1;
+	}
+	if ((rc->rc_forward.ep_proto != PBSD_EP_NONE) !=
+	    (rc->rc_forward_key[0] != '\0')) {
+		*errstr_r = "forward and forward_key go together";
+		return -1;
+	}
+	return 0;
+}
+/* --- end remote gateways ------------------------------------------------- */
+
+/* --- log-tail mode (issue 6) ------------------------------------------ */
+
+/* "logtail = dovecot|perdition:/absolute/path" adds one followed file. */
+static int
+pbsd_conf_set_logtail(struct pbsd_conf *c, const struct pbsd_conf_key *k,
+    struct span v, const char **errstr_r)
+{
+	struct pbsd_logtail_conf	*l;
+	long				 colon;
+
+	(void)k;
+	if (c->pc_nlogtails >= PBSD_CONF_MAX_LOGTAILS) {
+		*errstr_r = "too many logtail lines";
+		return -1;
+	}
+	l = &c->pc_logtails[c->pc_nlogtails];
+	memset(l, 0, sizeof(*l));
+	if ((colon = span_find(v, 0, ':')) < 0 ||
+	    (l->lc_fmt = pbsd_logtail_fmt_from_name(span_sub(v, 0,
+	    (size_t)colon))) == PBSD_LOGTAIL_NONE) {
+		*errstr_r = "logtail must be dovecot:/path or perdition:/path";
+		return -1;
+	}
+	v = span_sub(v, (size_t)colon + 1, v.len - (size_t)colon - 1);
+	if (v.len == 0 || span_byte(v, 0) != '/' || span_has_ctl(v) ||
+	    span_cstr(v, l->lc_path, sizeof(l->lc_path)) == -1) {
+		*errstr_r = "logtail path must be absolute";
+		return -1;
+	}
+	c->pc_nlogtails++;
+	return 0;
+}
+
+static int
+pbsd_conf_set_logtail_start(struct pbsd_conf *c,
+    const struct pbsd_conf_key *k, struct span v, const char **errstr_r)
+{
+	(void)k;
+	if (span_eq(v, "end")) {
+		c->pc_logtail_from_start = 0;
+	} else if (span_eq(v, "beginning")) {
+		c->pc_logtail_from_start = 1;
+	} else {
+		*errstr_r = "logtail_start must be end or beginning";
+		return -1;
+	}
+	return 0;
+}
+/* --- end log-tail mode ------------------------------------------------- */
+
 #define PC_OFF(f)	offsetof(struct pbsd_conf, f)
 #define PC_SZ(f)	sizeof(((struct pbsd_conf *)0)->f)
 
@@ -356,7 +624,15 @@ static const struct pbsd_conf_key pbsd_conf_keys[] = {
 	{ "expire", pbsd_conf_set_uint, PC_OFF(pc_expire), 0, 1, 604800 },
 	{ "flush_interval", pbsd_conf_set_uint, PC_OFF(pc_flush_interval),
 	    0, 0, 3600 },
+	/* remote gateways (issue 6) */
+	{ "forward", pbsd_conf_set_forward, 0, 0, 0, 0 },
+	{ "forward_key", pbsd_conf_set_path, PC_OFF(pc_remote.rc_forward_key),
+	    PC_SZ(pc_remote.rc_forward_key), 0, 0 },
 	{ "ipv6_prefix", pbsd_conf_set_prefix, 0, 0, 0, 0 },
+	{ "logtail", pbsd_conf_set_logtail, 0, 0, 0, 0 },
+	{ "logtail_group", pbsd_conf_set_str, PC_OFF(pc_logtail_group),
+	    PC_SZ(pc_logtail_group), 0, 0 },
+	{ "logtail_start", pbsd_conf_set_logtail_start, 0, 0, 0, 0 },
 	{ "max_entries", pbsd_conf_set_uint, PC_OFF(pc_max_entries), 0, 1,
 	    10000000 },
 	{ "nft_set4", pbsd_conf_set_nftname, PC_OFF(pc_nft.nc_set4),
@@ -369,6 +645,23 @@ static const struct pbsd_conf_key pbsd_conf_keys[] = {
 	{ "output_keys", pbsd_conf_set_keys, 0, 0, 0, 0 },
 	{ "output_nul", pbsd_conf_set_nul, 0, 0, 0, 0 },
 	{ "output_value", pbsd_conf_set_value, 0, 0, 0, 0 },
+	/* remote gateways (issue 6) */
+	{ "remote_allow", pbsd_conf_set_allow, 0, 0, 0, 0 },
+	{ "remote_idle_timeout", pbsd_conf_set_uint,
+	    PC_OFF(pc_remote.rc_idle_timeout), 0, 1, 3600 },
+	{ "remote_key", pbsd_conf_set_path, PC_OFF(pc_remote.rc_key),
+	    PC_SZ(pc_remote.rc_key), 0, 0 },
+	{ "remote_key_previous", pbsd_conf_set_path,
+	    PC_OFF(pc_remote.rc_key_previous),
+	    PC_SZ(pc_remote.rc_key_previous), 0, 0 },
+	{ "remote_listen", pbsd_conf_set_listen, 0, 0, 0, 0 },
+	{ "remote_max_connections", pbsd_conf_set_uint,
+	    PC_OFF(pc_remote.rc_max_conns), 0, 1, 1024 },
+	{ "remote_nonce_cache", pbsd_conf_set_uint,
+	    PC_OFF(pc_remote.rc_nonces), 0, PBSD_AUTH_NONCES_MIN,
+	    PBSD_AUTH_NONCES_MAX },
+	{ "remote_window", pbsd_conf_set_uint, PC_OFF(pc_remote.rc_window),
+	    0, 1, PBSD_AUTH_WINDOW_MAX },
 	{ "socket_group", pbsd_conf_set_str, PC_OFF(pc_socket_group),
 	    PC_SZ(pc_socket_group), 0, 0 },
 	{ "socket_mode", pbsd_conf_set_mode, PC_OFF(pc_socket_mode), 0, 0,
@@ -409,6 +702,10 @@ pbsd_conf_defaults(struct pbsd_conf *c)
 	c->pc_flush_interval = 1;
 	c->pc_ipv6_prefix = 128;
 	c->pc_max_entries = PBSD_DEF_MAX_ENTRIES;
+	c->pc_remote.rc_window = PBSD_REMOTE_DEF_WINDOW;
+	c->pc_remote.rc_max_conns = PBSD_REMOTE_DEF_CONNS;
+	c->pc_remote.rc_idle_timeout = PBSD_REMOTE_DEF_IDLE;
+	c->pc_remote.rc_nonces = PBSD_REMOTE_DEF_NONCES;
 }
 
 /* One line without its LF: blank, "# comment" or "key = value". */
@@ -515,7 +812,8 @@ out:
 int
 pbsd_conf_check(const struct pbsd_conf *c, const char **errstr_r)
 {
-	if (c->pc_nallow_uid == 0 && c->pc_nallow_gid == 0) {
+	if (c->pc_nallow_uid == 0 && c->pc_nallow_gid == 0 &&
+	    c->pc_nlogtails == 0) {
 		*errstr_r = "no allow_uid or allow_gid: nobody could send events";
 		return -1;
 	}
@@ -523,7 +821,7 @@ pbsd_conf_check(const struct pbsd_conf *c, const char **errstr_r)
 		*errstr_r = "socket_path and control_path are the same";
 		return -1;
 	}
-	return 0;
+	return pbsd_conf_check_remote(&c->pc_remote, errstr_r);
 }
 
 static int

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "pbsd_nft.h"
 #include "pbsd_out.h"
 
@@ -27,6 +28,71 @@
 #define PBSD_DEF_USER		"_pbsd"
 #define PBSD_DEF_EXPIRE		1800
 #define PBSD_DEF_MAX_ENTRIES	100000
+
+/* --- remote gateways (issue 6): pbsd_remote.c, docs/pbsd.md ------------ */
+#define PBSD_REMOTE_MAX_LISTEN	4
+#define PBSD_REMOTE_MAX_ALLOW	16
+#define PBSD_REMOTE_DEF_WINDOW	60
+#define PBSD_REMOTE_DEF_CONNS	16
+#define PBSD_REMOTE_DEF_IDLE	60
+#define PBSD_REMOTE_DEF_NONCES	65536
+
+enum pbsd_ep_proto {
+	PBSD_EP_NONE = 0,
+	PBSD_EP_UDP,
+	PBSD_EP_TCP,
+};
+
+/* "udp:192.0.2.1:7025" or "tcp:[2001:db8::1]:7025" (numeric only). */
+struct pbsd_endpoint {
+	int		ep_proto;	/* enum pbsd_ep_proto */
+	int		ep_family;	/* AF_INET, AF_INET6 */
+	uint8_t		ep_addr[16];
+	uint16_t	ep_port;
+};
+
+/* "192.0.2.0/24", "2001:db8::/32", or one address. */
+struct pbsd_netmask {
+	int		nm_family;	/* AF_INET, AF_INET6 */
+	unsigned int	nm_plen;
+	uint8_t		nm_addr[16];	/* host bits cleared */
+};
+
+struct pbsd_remote_conf {
+	struct pbsd_endpoint	rc_listen[PBSD_REMOTE_MAX_LISTEN];
+	size_t			rc_nlisten;
+	char			rc_key[PBSD_PATH_MAX];		/* "" = none */
+	char			rc_key_previous[PBSD_PATH_MAX];
+	unsigned int		rc_window;
+	unsigned int		rc_max_conns;
+	unsigned int		rc_idle_timeout;
+	unsigned int		rc_nonces;
+	struct pbsd_netmask	rc_allow[PBSD_REMOTE_MAX_ALLOW];
+	size_t			rc_nallow;	/* 0 = any source */
+	struct pbsd_endpoint	rc_forward;	/* ep_proto NONE = off */
+	char			rc_forward_key[PBSD_PATH_MAX];
+};
+
+/*
+ * UNTRUSTED (config or command line): parses an endpoint, bounded by
+ * PBSD_CONF_MAX_LINE.  Returns 0, or -1 with *errstr_r.
+ */
+int	 pbsd_conf_endpoint(struct span, struct pbsd_endpoint *,
+	    const char **errstr_r);
+/* 1 if the address (family AF_INET/AF_INET6) is in the mask, else 0. */
+int	 pbsd_netmask_match(const struct pbsd_netmask *, int family,
+	    const uint8_t *addr);
+/* --- end remote gateways ---------------------------------------------- */
+
+/* --- log-tail mode (issue 6): pbsd_logtail.c, pbsd.conf(5) ------------- */
+#define PBSD_CONF_MAX_LOGTAILS	8
+
+/* "logtail = dovecot:/var/log/mail.log" (fmt: enum pbsd_logtail_fmt). */
+struct pbsd_logtail_conf {
+	int		lc_fmt;
+	char		lc_path[PBSD_PATH_MAX];
+};
+/* --- end log-tail mode ------------------------------------------------- */
 
 struct pbsd_conf {
 	char		pc_socket[108];		/* sun_path size */
@@ -46,6 +112,11 @@ struct pbsd_conf {
 	struct pbsd_output pc_outputs[PBSD_CONF_MAX_OUTPUTS];
 	size_t		pc_noutputs;
 	struct pbsd_nft_conf pc_nft;		/* nc_table "" = off */
+	struct pbsd_remote_conf pc_remote;	/* remote gateways, issue 6 */
+	struct pbsd_logtail_conf pc_logtails[PBSD_CONF_MAX_LOGTAILS];
+	size_t		pc_nlogtails;
+	int		pc_logtail_from_start;	/* logtail_start = beginning */
+	char		pc_logtail_group[PBSD_CONF_MAX_NAME];	/* "" = none */
 };
 
 /* Resolved uid/gid lists (names looked up with getpwnam/getgrnam). */

@@ -5,7 +5,9 @@
  * privileges; it runs as pbsd's user keeping only CAP_NET_ADMIN (needed on
  * every netlink send, research/pbsd.md 6.4), speaks nfnetlink and nothing
  * else, and trusts only the pbsd process at the other end of its
- * socketpair: a malformed request from there is fatal.
+ * socketpair: a malformed request from there is fatal.  It also listens
+ * to nf_tables' own notifications (NFNLGRP_NFTABLES) and puts its elements
+ * back by itself when the ruleset re-creates one of its sets.
  */
 #ifndef BAILEY_PBSD_NFT_H
 #define BAILEY_PBSD_NFT_H
@@ -23,11 +25,16 @@ enum pbsd_nft_op {
 	PBSD_NFT_DELETE = 2,
 };
 
-/* One request, pbsd -> writer, on a SOCK_SEQPACKET socketpair. */
+/*
+ * One request, pbsd -> writer, on a SOCK_SEQPACKET socketpair.  An IPv6
+ * /64 (ipv6_prefix = 64) becomes an interval element [prefix, next /64)
+ * of set6, which must then be declared "flags interval, timeout".
+ */
 struct pbsd_nft_req {
 	uint8_t		nr_op;		/* enum pbsd_nft_op */
 	uint8_t		nr_family;	/* PBSD_FAM_INET or PBSD_FAM_INET6 */
-	uint8_t		nr_pad[2];
+	uint8_t		nr_plen;	/* 32; 128 or 64 for IPv6 */
+	uint8_t		nr_pad;
 	uint32_t	nr_timeout;	/* seconds, REFRESH only */
 	uint8_t		nr_addr[16];
 };

@@ -165,12 +165,35 @@ pbsd_db_put(DB *db, const struct pbsd_output *o, const char *key,
 	return 0;
 }
 
+/* Sendmail's classic access map: "connect:192.0.2.1",
+ * "connect:ipv6:2001:db8:0:0:0:0:0:2". */
+static int
+pbsd_db_connect_entry(DB *db, const struct pbsd_output *o,
+    const struct pbsd_entry *e, const char *val)
+{
+	char	key[PBSD_KEY_MAX], tagged[sizeof("connect:") + PBSD_KEY_MAX];
+	int	n;
+
+	if (pbsd_key_format(&e->pe_addr, PBSD_KEY_SENDMAIL, key,
+	    sizeof(key)) == -1) {
+		return -1;
+	}
+	n = snprintf(tagged, sizeof(tagged), "connect:%s", key);
+	if (n < 0 || (size_t)n >= sizeof(tagged)) {
+		return -1;
+	}
+	return pbsd_db_put(db, o, tagged, val);
+}
+
 static int
 pbsd_db_entry(DB *db, const struct pbsd_output *o, const struct pbsd_entry *e)
 {
 	char		 key[PBSD_KEY_MAX], vbuf[32];
 	const char	*val = pbsd_value_text(o, e, vbuf, sizeof(vbuf));
 
+	if (o->po_keys & PBSD_KEYS_SENDMAIL_CONNECT) {
+		return pbsd_db_connect_entry(db, o, e, val);
+	}
 	if (e->pe_addr.pa_family != PBSD_FAM_INET6 ||
 	    (o->po_keys & PBSD_KEYS_POSTFIX)) {
 		if (pbsd_key_format(&e->pe_addr, PBSD_KEY_POSTFIX, key,

@@ -38,6 +38,9 @@ enum pbsd_out_value {
 
 #define PBSD_KEYS_POSTFIX	0x01
 #define PBSD_KEYS_SENDMAIL	0x02
+/* Sendmail's classic access map: "connect:" + the Sendmail spelling; a
+ * file of its own (pbsd_conf refuses to mix it with the other styles). */
+#define PBSD_KEYS_SENDMAIL_CONNECT	0x04
 
 struct pbsd_output {
 	int	po_type;		/* enum pbsd_out_type */

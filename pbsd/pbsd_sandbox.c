@@ -13,10 +13,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "pbsd_remote.h"
 #include "pbsd_sandbox.h"
 
 static const int pbsd_sandbox_allow[] = {
@@ -45,6 +47,68 @@ static const int pbsd_sandbox_allow[] = {
 	SCMP_SYS(lstat), SCMP_SYS(uname), SCMP_SYS(unlink),
 	SCMP_SYS(unlinkat), SCMP_SYS(write), SCMP_SYS(writev),
 };
+
+/*
+ * --- logtail (issue 6, pbsd_logtail.c) ---------------------------------
+ * Following another gateway's log file needs open/openat (O_RDONLY),
+ * fstat, stat/newfstatat/statx, read, pread64 (copytruncate check), lseek
+ * and close, all in the list above already; rotation re-opens the path
+ * under this same filter, as pbsd's user.  Nothing is added here on
+ * purpose: no inotify (the files are polled from the main loop).
+ * --- end logtail ---------------------------------------------------------
+ */
+
+/* --- remote gateways (issue 6, pbsd_remote.c) ----------------------------
+ * The listener and forwarder sockets and their epoll instance are made
+ * before the filter; afterwards pbsd only needs epoll_ctl (accepted TCP
+ * connections) and epoll_wait/epoll_pwait (glibc may use either).  A TCP
+ * forward reconnects after the central pbsd went away: only then is
+ * socket(AF_INET or AF_INET6, SOCK_STREAM) allowed (connect already is).
+ */
+static const int pbsd_sandbox_remote_allow[] = {
+	SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+};
+
+static int
+pbsd_sandbox_remote(scmp_filter_ctx ctx)
+{
+	size_t	i;
+	int	rc, fam[2] = { AF_INET, AF_INET6 };
+
+	for (i = 0; i < sizeof(pbsd_sandbox_remote_allow) /
+	    sizeof(pbsd_sandbox_remote_allow[0]); i++) {
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    pbsd_sandbox_remote_allow[i], 0)) < 0) {
+			return rc;
+		}
+	}
+	if (!pbsd_remote_needs_inet_socket()) {
+		return 0;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ,
+		    (scmp_datum_t)fam[i]), SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf,
+		    SOCK_STREAM))) < 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+/* --- end remote gateways ------------------------------------------------ */
+
+/* --- tty (issue 6, pbsd started by hand) ---------------------------------
+ * With stderr on a terminal, a C library may ask isatty() before it
+ * buffers log output: ioctl(fd, TCGETS) and nothing else.  Any other ioctl
+ * request still kills pbsd.
+ */
+static int
+pbsd_sandbox_tty(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)TCGETS));
+}
+/* --- end tty ------------------------------------------------------------ */
 
 static void
 pbsd_sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
@@ -109,6 +173,14 @@ pbsd_sandbox_enter(void)
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect),
 	    0)) < 0) {
+		seccomp_release(ctx);
+		fatalx("seccomp_rule_add: %s", strerror(-rc));
+	}
+	if ((rc = pbsd_sandbox_remote(ctx)) < 0) {
+		seccomp_release(ctx);
+		fatalx("seccomp_rule_add: %s", strerror(-rc));
+	}
+	if ((rc = pbsd_sandbox_tty(ctx)) < 0) {
 		seccomp_release(ctx);
 		fatalx("seccomp_rule_add: %s", strerror(-rc));
 	}
