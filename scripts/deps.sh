@@ -43,12 +43,34 @@ PACKAGES=(
 	postfix
 	db5.3-util
 	nftables
+	# tests: pbsd's log-tail mode runs the real Perdition 2.2 (test_pbsd_logtail.py)
+	perdition
 	# tests: which process opens the TLS key file (test_keyholder.py)
 	strace
+	# tests: a real load balancer sending PROXY v2 (test_proxy_in.py)
+	haproxy
 	# make bench: the load generator's TLS side
 	libssl-dev
 	# dpkg-dev above fetches mbedTLS's source; its signatures need this
 	debian-archive-keyring
+	# tests/e2e/test_pbsd_mta.py: m4 builds a sendmail.cf; the libraries the
+	# unpacked sendmail and exim4 binaries (MTA_DEBS below) need
+	m4
+	libdb5.3
+	libnsl2
+	libldap-2.5-0
+	libsasl2-2
+	libssl3
+	libwrap0
+	liblockfile1
+	libcrypt1
+	libgnutls30
+	libgnutls-dane0
+	libidn12
+	libidn2-0
+	libpcre2-8-0
+	libunbound8
+	libevent-2.1-7
 	# the appliance image (image/DEPS): boot it, pack it, its ruleset
 	qemu-system-x86
 	busybox-static
@@ -70,7 +92,71 @@ DEBCONF_SELECTIONS=(
 # the test Dovecot's maildirs (Dovecot will not access mail as root).
 SYSTEM_USERS=(
 	bailey-mail:/nonexistent
+	# the unpacked exim4 refuses to start without its compiled-in user
+	Debian-exim:/nonexistent
 )
+
+# --- pbsd: real Sendmail and Exim (tests/e2e/test_pbsd_mta.py) ----------
+# They cannot be installed beside Postfix (each is a mail-transport-agent),
+# so "apt-get download" fetches their .debs and dpkg-deb unpacks them into
+# build/mta/root (or $BAILEY_MTA_DIR/root); the tests run the binaries from
+# there with private config files.  Cached: redone only when this list
+# changes or the tree is gone.
+MTA_DEBS=(
+	sendmail-bin
+	sendmail-cf
+	exim4-daemon-light
+)
+mta_dir=${BAILEY_MTA_DIR:-$(cd "$(dirname "$0")/.." && pwd)/build/mta}
+mta_want="debs: ${MTA_DEBS[*]}"
+
+mta_ready() {
+	[[ -f $mta_dir/stamp && $(<"$mta_dir/stamp") == "$mta_want" &&
+	    -x $mta_dir/root/usr/libexec/sendmail/sendmail &&
+	    -x $mta_dir/root/usr/sbin/exim4 ]]
+}
+
+mta_unpack() {
+	local work deb bin missing
+	if mta_ready; then
+		return 0
+	fi
+	echo "deps: unpacking ${MTA_DEBS[*]} into $mta_dir/root"
+	mkdir -p "$mta_dir"
+	work=$(mktemp -d "$mta_dir/.work.XXXXXX")
+	if ! (cd "$work" && apt-get download -qq "${MTA_DEBS[@]}" 2>/dev/null); then
+		if ((EUID == 0)); then
+			apt-get -o DPkg::Lock::Timeout=600 update -qq
+		fi
+		if ! (cd "$work" && apt-get download -qq "${MTA_DEBS[@]}"); then
+			echo "deps: apt-get download ${MTA_DEBS[*]} failed" >&2
+			rm -rf "$work"
+			return 1
+		fi
+	fi
+	mkdir "$work/root"
+	for deb in "$work"/*.deb; do
+		dpkg-deb -x "$deb" "$work/root"
+	done
+	missing=
+	for bin in "$work/root/usr/libexec/sendmail/sendmail" \
+	    "$work/root/usr/libexec/sendmail/makemap" \
+	    "$work/root/usr/sbin/exim4"; do
+		if ldd "$bin" | grep -q 'not found'; then
+			missing+=" $(ldd "$bin" | awk '/not found/ {print $1}')"
+		fi
+	done
+	if [[ -n $missing ]]; then
+		echo "deps: libraries missing for the unpacked MTAs:$missing" >&2
+		rm -rf "$work"
+		return 1
+	fi
+	rm -rf "$mta_dir/root"
+	mv "$work/root" "$mta_dir/root"
+	rm -rf "$work"
+	printf '%s\n' "$mta_want" >"$mta_dir/stamp"
+}
+# --- end pbsd MTAs -------------------------------------------------------
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 stamp_dir=${BAILEY_DEPS_STAMP_DIR:-$here/build}
@@ -83,7 +169,7 @@ want=$({
 # Fast path: the stamp names this exact list (and users.sh), and neither
 # dpkg's database nor the user list has changed since.
 if [[ -f $stamp && $stamp -nt /var/lib/dpkg/status && $stamp -nt /etc/passwd ]] &&
-    [[ $(<"$stamp") == "$want" ]]; then
+    [[ $(<"$stamp") == "$want" ]] && mta_ready; then
 	exit 0
 fi
 
@@ -112,21 +198,37 @@ missing_users() {
 	done
 }
 
-# Debian's dovecot-core starts the system dovecot where an init system runs.
-# Ours are private instances: stop the system one only if this run installed
-# Dovecot (so the package started it, for us) and systemd is PID 1.
-quiet_system_dovecot() {
-	if [[ " ${pkgs[*]} " != *" dovecot-"* ]]; then
+# Debian's dovecot-core, perdition and haproxy start system services where
+# an init system runs.  Ours are private instances: no service may start
+# while we install (policy-rc.d, see invoke-rc.d(8)), and those this run
+# installed are disabled if systemd is PID 1, so a reboot does not start
+# them either.
+deny_service_starts() {
+	if [[ -e /usr/sbin/policy-rc.d ]]; then
 		return 0
 	fi
+	printf '#!/bin/sh\n# bailey scripts/deps.sh: no starts while installing\nexit 101\n' \
+	    >/usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+}
+
+quiet_system_services() {
+	local svc
 	if [[ $(ps -o comm= -p 1 2>/dev/null) != systemd ]]; then
 		return 0
 	fi
-	if systemctl is-enabled --quiet dovecot 2>/dev/null ||
-	    systemctl is-active --quiet dovecot 2>/dev/null; then
-		echo "deps: disabling the system dovecot service (tests run their own)"
-		systemctl disable --now dovecot >/dev/null 2>&1 || true
-	fi
+	for svc in dovecot perdition haproxy; do
+		if [[ " ${pkgs[*]} " != *" $svc"* &&
+		    " ${pkgs[*]} " != *" $svc-"* ]]; then
+			continue
+		fi
+		if systemctl is-enabled --quiet "$svc" 2>/dev/null ||
+		    systemctl is-active --quiet "$svc" 2>/dev/null; then
+			echo "deps: disabling the system $svc service (tests run their own)"
+			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		fi
+	done
 }
 
 mapfile -t pkgs < <(missing_packages)
@@ -149,9 +251,10 @@ if ((${#pkgs[@]} > 0)); then
 	export DEBIAN_FRONTEND=noninteractive
 	printf '%s\n' "${DEBCONF_SELECTIONS[@]}" | debconf-set-selections
 	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	deny_service_starts
 	apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
 	    --no-install-recommends "${pkgs[@]}"
-	quiet_system_dovecot
+	quiet_system_services
 	mapfile -t still < <(missing_packages)
 	if ((${#still[@]} > 0)); then
 		echo "deps: still missing after install: ${still[*]}" >&2
@@ -174,6 +277,8 @@ if [[ -x $here/scripts/users.sh ]]; then
 		exit 1
 	fi
 fi
+
+mta_unpack || exit 1
 
 if mkdir -p "$stamp_dir" 2>/dev/null; then
 	printf '%s\n' "$want" >"$stamp" 2>/dev/null || true

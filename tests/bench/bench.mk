@@ -5,7 +5,8 @@
 # is installed or linked into bailey.
 #
 #   make bench-tools        load generator + fake backend into $(BUILD)/bench
-#   make bench-selftest     their parser unit test, corpus replay and smoke
+#   make bench-selftest     their parser unit test, corpus replay and smoke,
+#                           and pbsd_bench.py's self-test
 #   make bench [QUICK=1]    the benchmark itself (scripts/bench.sh)
 #
 # Provides: BENCH_BINS, BENCH_UNIT_BINS (the parser unit test, for a
@@ -58,7 +59,13 @@ $(BENCH_REPLAY): $(BUILD)/tests/bench/fuzz_benchproto.o \
 BENCH_SELFTEST_BINS = $(BENCH_BINS) $(BENCH_TEST) \
 	$(if $(wildcard tests/fuzz/replay.c),$(BENCH_REPLAY))
 
-bench-selftest: $(BENCH_SELFTEST_BINS)
-	@tests/bench/selftest.sh $(BUILD)
+# Then pbsd's benchmark on tiny sizes (tests/bench/pbsd_bench.py), which
+# prints one total line over both ("bench-selftest: N passed, N failed").
+bench-selftest: $(BENCH_SELFTEST_BINS) $(PBSD_BINS)
+	@out=$$(tests/bench/selftest.sh $(BUILD) 2>&1); rc=$$?; \
+	    printf '%s\n' "$$out" | sed '$$d'; \
+	    BENCH_SELFTEST_LAST="$$(printf '%s\n' "$$out" | tail -n 1)" \
+	    BENCH_SELFTEST_RC=$$rc BAILEY_BUILD=$(abspath $(BUILD)) \
+	    /usr/bin/python3 tests/bench/pbsd_bench.py --selftest
 
 .DEFAULT_GOAL := $(BENCH_SAVED_GOAL)

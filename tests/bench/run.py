@@ -835,7 +835,7 @@ def git_rev():
     return r + ("-dirty" if dirty else "")
 
 
-def write_report(lines_table, goals, meta, wls):
+def write_report(lines_table, goals, meta, wls, extra=()):
     d = os.path.join(ROOT, "bench", "results")
     os.makedirs(d, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
@@ -854,6 +854,8 @@ def write_report(lines_table, goals, meta, wls):
         body.append("- %s: %s, %s, TLS %s, %d connection(s)%s" % (
             w.name, w.proto, w.work, w.tls, w.conns,
             ", %d s per run" % w.secs if w.secs else ""))
+    if extra:
+        body += [""] + list(extra)
     with open(path, "w") as f:
         f.write("\n".join(body) + "\n")
     return path, body
@@ -918,6 +920,13 @@ def main(argv):
                     "%.1f %s" % (res[w.metric], w.unit) if res else note))
                 time.sleep(0.2)
     stop_all()
+    # pbsd's own section (tests/bench/pbsd_bench.py): no proxy involved.
+    pbsd_lines = []
+    if not only or "pbsd" in only:
+        sys.path.insert(0, HERE)
+        import pbsd_bench
+        log("pbsd: ingest, latency and rewrite cost")
+        pbsd_lines = pbsd_bench.run_section()
     table, med = build_table(results, targets, wls)
     goals = goal_lines(med)
     meta = ["command: %s" % " ".join(
@@ -930,7 +939,7 @@ def main(argv):
                                                              idle_conns),
             "git: " + git_rev(),
             "wall time: %.0f s" % (time.monotonic() - t0)] + versions()
-    path, body = write_report(table, goals, meta, wls)
+    path, body = write_report(table, goals, meta, wls, pbsd_lines)
     print("\n".join(body))
     log("wrote %s" % os.path.relpath(path, ROOT))
     return 0
