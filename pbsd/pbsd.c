@@ -441,19 +441,22 @@ pbsd_logtail_stats_out(struct pbsd *p)
 		t.ls_broken += s->ls_broken;
 		t.ls_overlong += s->ls_overlong;
 		t.ls_quarantined += s->ls_quarantined;
+		t.ls_nohost += s->ls_nohost;
 		t.ls_rotations += s->ls_rotations;
 		t.ls_truncations += s->ls_truncations;
 	}
 	(void)buf_addf(&p->p_ctl_out, "logtail_lines %llu\n"
 	    "logtail_logins %llu\nlogtail_broken %llu\n"
 	    "logtail_overlong %llu\nlogtail_quarantined %llu\n"
-	    "logtail_rotations %llu\nlogtail_truncations %llu\n",
+	    "logtail_rotations %llu\nlogtail_truncations %llu\n"
+	    "logtail_nohost %llu\n",
 	    (unsigned long long)t.ls_lines, (unsigned long long)t.ls_logins,
 	    (unsigned long long)t.ls_broken,
 	    (unsigned long long)t.ls_overlong,
 	    (unsigned long long)t.ls_quarantined,
 	    (unsigned long long)t.ls_rotations,
-	    (unsigned long long)t.ls_truncations);
+	    (unsigned long long)t.ls_truncations,
+	    (unsigned long long)t.ls_nohost);
 }
 /* --- end log-tail mode -------------------------------------------------- */
 

@@ -170,7 +170,9 @@ pbsd_auth_seal(const struct pbsd_auth_key *k, uint64_t ts,
 {
 	uint8_t		hdr[PBSD_AUTH_HDR], mac[PBSD_AUTH_MAC_LEN];
 	uint8_t		flen[PBSD_AUTH_FRAME_HDR];
+	uint8_t		*dst;
 	struct buf	env;
+	size_t		need, room;
 	int		rv = -1;
 
 	if (k->ak_len == 0) {
@@ -201,7 +203,13 @@ pbsd_auth_seal(const struct pbsd_auth_key *k, uint64_t ts,
 		goto out;
 	}
 	pbsd_auth_put(flen, 0, buf_len(&env), sizeof(flen));
-	if ((framed && buf_add(out, flen, sizeof(flen)) == -1) ||
+	/*
+	 * All or nothing: a lone length prefix would corrupt the stream.
+	 * Once the room is reserved, the two adds below cannot fail.
+	 */
+	need = buf_len(&env) + (framed ? sizeof(flen) : 0);
+	if (buf_reserve(out, need, &dst, &room) == -1 || room < need ||
+	    (framed && buf_add(out, flen, sizeof(flen)) == -1) ||
 	    buf_add_span(out, buf_span(&env)) == -1) {
 		*errstr_r = "output buffer full";
 		goto out;

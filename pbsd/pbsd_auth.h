@@ -130,7 +130,8 @@ void	 pbsd_auth_key_clear(struct pbsd_auth_key *);
 /*
  * Appends the envelope around record (a valid pbsd_proto record) to out;
  * with framed, the 2-byte TCP length prefix first.  Returns 0, or -1 with
- * *errstr_r (record length out of range, out too small, MAC failure).
+ * *errstr_r (record length out of range, out too small, MAC failure); on
+ * -1 out is unchanged (never a lone length prefix).
  */
 int	 pbsd_auth_seal(const struct pbsd_auth_key *, uint64_t ts,
 	    const uint8_t nonce[PBSD_AUTH_NONCE_LEN], struct span record,

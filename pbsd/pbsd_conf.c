@@ -538,9 +538,19 @@ static int
 pbsd_conf_check_remote(const struct pbsd_remote_conf *rc,
     const char **errstr_r)
 {
+	size_t	i;
+
 	if (rc->rc_nlisten > 0 && rc->rc_key[0] == '\0') {
 		*errstr_r = "remote_listen needs remote_key";
 		return -1;
+	}
+	/* A TCP peer holds a slot before its first MAC: fence it. */
+	for (i = 0; i < rc->rc_nlisten; i++) {
+		if (rc->rc_listen[i].ep_proto == PBSD_EP_TCP &&
+		    rc->rc_nallow == 0) {
+			*errstr_r = "remote_listen tcp needs remote_allow";
+			return -1;
+		}
 	}
 	if (rc->rc_nlisten == 0 && (rc->rc_key[0] != '\0' ||
 	    rc->rc_key_previous[0] != '\0' || rc->rc_nallow > 0)) {
@@ -809,6 +819,25 @@ out:
 	return rv;
 }
 
+/*
+ * Sendmail reads "connect:IP OK" as "accept the connection", which grants
+ * no relaying: only RELAY does (research/pbsd.md 2.1).
+ */
+static int
+pbsd_conf_check_outputs(const struct pbsd_conf *c, const char **errstr_r)
+{
+	size_t	i;
+
+	for (i = 0; i < c->pc_noutputs; i++) {
+		if ((c->pc_outputs[i].po_keys & PBSD_KEYS_SENDMAIL_CONNECT) &&
+		    c->pc_outputs[i].po_value != PBSD_VAL_RELAY) {
+			*errstr_r = "sendmail-connect needs output_value = RELAY";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 pbsd_conf_check(const struct pbsd_conf *c, const char **errstr_r)
 {
@@ -819,6 +848,9 @@ pbsd_conf_check(const struct pbsd_conf *c, const char **errstr_r)
 	}
 	if (strcmp(c->pc_socket, c->pc_control) == 0) {
 		*errstr_r = "socket_path and control_path are the same";
+		return -1;
+	}
+	if (pbsd_conf_check_outputs(c, errstr_r) == -1) {
 		return -1;
 	}
 	return pbsd_conf_check_remote(&c->pc_remote, errstr_r);

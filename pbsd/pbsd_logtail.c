@@ -4,7 +4,8 @@
  * pbsd_logtail: the "tail -F" of pbsd's log-tail mode.  Runs in pbsd as its
  * unprivileged user under seccomp (open/openat, fstat, newfstatat/stat,
  * read, pread64, lseek, close: all in pbsd_sandbox.c's list).  Trusts the
- * configured path only as a place to read bytes from; the bytes go through
+ * configured path only as a place to read bytes from (opened with
+ * O_NOFOLLOW: never through a symbolic link); the bytes go through
  * the bounded line assembly below and pbsd_logtail_parse().  Polled from
  * pbsd's poll loop every PBSD_LOGTAIL_INTERVAL_MS: no inotify, so a log
  * directory that pbsd cannot watch and rotation schemes of every kind work
@@ -57,6 +58,17 @@ lt_line(struct pbsd_logtail *lt, struct span line, int64_t now_ms,
 
 	lt->lt_stats.ls_lines++;
 	r = pbsd_logtail_parse(lt->lt_fmt, line, &rec, &errstr);
+	if (r == PBSD_LOGTAIL_NOHOST) {
+		lt->lt_stats.ls_broken++;
+		lt->lt_stats.ls_nohost++;
+		if (!lt->lt_unsafe) {
+			log_warnx("logtail %s: %s; no login from this file "
+			    "counts until pbsd restarts: \"%s\"", lt->lt_path,
+			    errstr, log_escape(line, esc, sizeof(esc)));
+		}
+		lt->lt_unsafe = 1;
+		return;
+	}
 	if (r == PBSD_LOGTAIL_BROKEN) {
 		lt->lt_stats.ls_broken++;
 		lt->lt_quarantine_until = now_ms + PBSD_LOGTAIL_QUARANTINE_MS;
@@ -68,10 +80,11 @@ lt_line(struct pbsd_logtail *lt, struct span line, int64_t now_ms,
 	if (r != PBSD_LOGTAIL_LOGIN) {
 		return;
 	}
-	if (now_ms < lt->lt_quarantine_until) {
+	if (lt->lt_unsafe || now_ms < lt->lt_quarantine_until) {
 		lt->lt_stats.ls_quarantined++;
-		log_warnx("logtail %s: login in quarantine ignored",
-		    lt->lt_path);
+		log_warnx("logtail %s: login in quarantine ignored%s",
+		    lt->lt_path, lt->lt_unsafe ? " (file has Perdition lines "
+		    "without a syslog host)" : "");
 	} else {
 		lt->lt_stats.ls_logins++;
 		cb(arg, &rec);
@@ -131,7 +144,8 @@ lt_open(struct pbsd_logtail *lt)
 	struct stat	st;
 	int		fd, at_end = !lt->lt_opened && !lt->lt_from_start;
 
-	fd = open(lt->lt_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open(lt->lt_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    O_NOFOLLOW);
 	if (fd == -1) {
 		if (errno != ENOENT) {
 			lt->lt_stats.ls_open_errors++;

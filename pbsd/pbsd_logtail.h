@@ -25,10 +25,12 @@
 /* Bytes read from one file per look, so one busy log cannot starve pbsd. */
 #define PBSD_LOGTAIL_MAX_READ		(1U << 20)
 /*
- * After a broken login line (e.g. a Perdition user name with a line break,
- * which Perdition writes raw into its own log file), logins from the same
- * file are ignored for this long: the lines that follow in the same write
- * may be forged.
+ * After a broken login line (e.g. a Perdition message cut at its length
+ * limit), logins from the same file are ignored for this long: the lines
+ * that follow in the same write may be forged.  A damage limiter only: a
+ * user name with line breaks can make every line well-formed, which is
+ * why Perdition lines count only with a syslog host (pbsd_logtail_parse.h)
+ * and a file that showed one without is never trusted again (lt_unsafe).
  */
 #define PBSD_LOGTAIL_QUARANTINE_MS	2000
 /* Bytes before the read offset remembered to notice copytruncate. */
@@ -40,6 +42,7 @@ struct pbsd_logtail_stats {
 	uint64_t	ls_broken;
 	uint64_t	ls_overlong;
 	uint64_t	ls_quarantined;	/* logins dropped in quarantine */
+	uint64_t	ls_nohost;	/* Perdition lines without syslog host */
 	uint64_t	ls_rotations;	/* new file at the path */
 	uint64_t	ls_truncations;	/* copytruncate */
 	uint64_t	ls_open_errors;
@@ -60,6 +63,12 @@ struct pbsd_logtail {
 	struct buf	lt_line;	/* partial line, max MAX_LINE */
 	int		lt_skipping;	/* in an over-long line */
 	int64_t		lt_quarantine_until;	/* ms */
+	/*
+	 * Set for good by the first PBSD_LOGTAIL_NOHOST line: the file is a
+	 * Perdition -F file, in which a forged line may carry a host field
+	 * too, so no login from it counts until pbsd restarts.
+	 */
+	int		lt_unsafe;
 	struct pbsd_logtail_stats lt_stats;
 };
 

@@ -16,7 +16,15 @@
  *    with getnameinfo(NI_NUMERICHOST) before any user text.  The status is
  *    the line's end; U (unescaped) comes before it, so only a cut line
  *    (message of PBSD_LOGTAIL_PERDITION_MSG_MAX bytes) could end in user
- *    text: such lines are broken.
+ *    text: such lines are broken.  U may also hold line feeds, which
+ *    Perdition's own -F file keeps: a user name can end the real line as
+ *    a well-formed failure and add a whole forged success line after it,
+ *    and no parser can tell those lines from real ones.  So only lines
+ *    with a syslog HOST field count (a syslog daemon escapes control
+ *    characters, rsyslog as "#012"); others are PBSD_LOGTAIL_NOHOST.
+ *    Dovecot needs no such rule: it replaces control characters in user
+ *    names with '?' before logging (str_sanitize; checked by
+ *    test_pbsd_logtail.py with a real Dovecot).
  *  - Dovecot 2.3 (login-common/client-common.c, client_get_log_str):
  *	imap-login: Login: user=<U>, method=M, rip=R, lip=L, mpid=N,
  *	secured, session=<S>
@@ -39,6 +47,7 @@
 struct lt_prefix {
 	struct span	tag;		/* program name without [pid] */
 	struct span	msg;		/* the text after "tag: " */
+	int		host;		/* exactly one host word: syslog */
 };
 
 static const char *const lt_months[] = {
@@ -301,7 +310,8 @@ lt_tag_name(struct span w)
 /*
  * Splits "[<PRI>]STAMP [HOST ]TAG: MSG".  STAMP is RFC 3164 or ISO 8601;
  * without HOST it is the format of Dovecot's log_path and of Perdition's
- * own log file.  Returns 0 or -1.
+ * own log file.  p->host tells whether there was a HOST word: a syslog
+ * daemon wrote the line.  Returns 0 or -1.
  */
 static int
 lt_prefix(struct span line, struct lt_prefix *p)
@@ -323,6 +333,7 @@ lt_prefix(struct span line, struct lt_prefix *p)
 		if (span_byte(s, (size_t)w - 1) == ':') {
 			p->tag = lt_tag_name(span_sub(s, 0, (size_t)w - 1));
 			p->msg = lt_from(s, (size_t)w + 1);
+			p->host = words == 1;
 			return p->tag.len > 0 ? 0 : -1;
 		}
 		s = lt_from(s, (size_t)w + 1);	/* the host name */
@@ -493,6 +504,11 @@ lt_perdition(struct lt_prefix *p, struct pbsd_record *rec,
 
 	if (!lt_perdition_tag(p->tag) || !lt_starts(msg, "Auth: ")) {
 		return PBSD_LOGTAIL_OTHER;
+	}
+	if (!p->host) {
+		*errstr_r = "perdition Auth line without a syslog host: "
+		    "Perdition must log through syslog";
+		return PBSD_LOGTAIL_NOHOST;
 	}
 	if (msg.len >= PBSD_LOGTAIL_PERDITION_MSG_MAX) {
 		*errstr_r = "perdition Auth message may be truncated";

@@ -6,7 +6,9 @@
  * "proxy(...): started proxying" lines) into a pbsd login-ok record.  Runs
  * in pbsd, unprivileged and under seccomp; pure, no I/O.  It trusts nothing
  * in the line: user names are chosen by whoever connects, may hold spaces,
- * quotes, "rip=" and 'status="ok"', and Perdition writes them unescaped.
+ * quotes, "rip=" and 'status="ok"', and Perdition writes them unescaped
+ * (line feeds too: its lines count only if a syslog daemon, which escapes
+ * control characters, wrote them, i.e. with a host field).
  * The address is therefore taken only from a position that the logging
  * server writes itself (see the .c file), and a line that looks like a
  * login but does not have exactly the expected shape is reported as
@@ -43,6 +45,12 @@ enum pbsd_logtail_fmt {
 };
 
 enum pbsd_logtail_result {
+	/*
+	 * A Perdition "Auth:" line without a syslog host word: it comes from
+	 * Perdition's own -F log file, which keeps line feeds of user names,
+	 * so it and every line after it may be forged.  Never a login.
+	 */
+	PBSD_LOGTAIL_NOHOST = -2,
 	PBSD_LOGTAIL_BROKEN = -1,	/* a login line of the wrong shape */
 	PBSD_LOGTAIL_OTHER = 0,		/* not a successful login: ignored */
 	PBSD_LOGTAIL_LOGIN = 1,		/* *rec_r holds a login-ok event */
@@ -57,9 +65,10 @@ const char	*pbsd_logtail_fmt_name(int);
  * PBSD_LOGTAIL_MAX_LINE (longer lines are BROKEN).  Returns
  * PBSD_LOGTAIL_LOGIN and fills *rec_r (event login-ok, family and address
  * with IPv4-mapped IPv6 folded to IPv4, protocol, and the user if it is
- * printable, else no user), PBSD_LOGTAIL_OTHER for every other line, or
+ * printable, else no user), PBSD_LOGTAIL_OTHER for every other line,
  * PBSD_LOGTAIL_BROKEN with *errstr_r for a line that starts like a login
- * line of fmt but does not parse.
+ * line of fmt but does not parse, or PBSD_LOGTAIL_NOHOST with *errstr_r
+ * for a Perdition "Auth:" line that no syslog daemon wrote.
  */
 int	 pbsd_logtail_parse(int fmt, struct span line,
 	    struct pbsd_record *rec_r, const char **errstr_r);

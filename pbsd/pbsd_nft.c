@@ -40,8 +40,24 @@
 #include "pbsd_proto.h"
 #include "pbsd_table.h"
 
+/*
+ * Batches: libmnl writes each message past the batch limit before it can
+ * tell it did not fit, so the limit is half the buffer (its documented
+ * convention); every message must fit in that half.
+ */
 #define PBSD_NFT_BUF		16384
-#define PBSD_NFT_PER_MSG	64	/* elements per resync message */
+#define PBSD_NFT_BATCH_LIMIT	(PBSD_NFT_BUF / 2)
+#define PBSD_NFT_PER_MSG	64	/* addresses per resync message */
+/*
+ * Bytes one address adds to a message, bounded: an IPv6 /64 is two
+ * elements (start with key and timeout, end with key and flags), each a
+ * nest of a few attributes, 76 bytes in all; and the fixed part (netlink
+ * and nfgen headers, table and set names of up to 32 bytes, the list).
+ */
+#define PBSD_NFT_ADDR_MAX	96
+#define PBSD_NFT_MSG_FIXED	256
+_Static_assert(PBSD_NFT_PER_MSG * PBSD_NFT_ADDR_MAX + PBSD_NFT_MSG_FIXED +
+    2 * 64 <= PBSD_NFT_BATCH_LIMIT, "a resync message fits a batch");
 #define PBSD_NFT_MON_RCVBUF	(4 << 20)
 #define PBSD_NFT_ENOBUFS_GAP_MS	5000	/* resync at most this often */
 #define PBSD_NFT_MAX_MIRROR	10000000
@@ -54,6 +70,7 @@ struct pbsd_nft {
 	struct mnl_socket		*n_mon;		/* NULL: no monitor */
 	struct pbsd_table		 n_mirror;	/* expiry: monotonic ms */
 	uint32_t			 n_seq;
+	uint32_t			 n_batch_seq;	/* seq of BEGIN */
 	int				 n_resync;	/* PBSD_NFT_SET* bits */
 	int64_t				 n_last_overrun;
 };
@@ -145,6 +162,22 @@ pbsd_nft_one(const struct pbsd_nft *n, const struct pbsd_addr *a,
 	return s;
 }
 
+/*
+ * Takes the message just written into the batch.  Every batch here is one
+ * transaction of a few bounded messages (see PBSD_NFT_ADDR_MAX), so one
+ * that does not fit is a bug: it was written inside the buffer's second
+ * half, but is not part of the batch, and cutting a refresh in two would
+ * break its atomicity.
+ */
+static void
+pbsd_nft_next(struct mnl_nlmsg_batch *b)
+{
+	if (!mnl_nlmsg_batch_next(b)) {
+		fatalx("nft: batch overflow (%d byte limit)",
+		    PBSD_NFT_BATCH_LIMIT);
+	}
+}
+
 static void
 pbsd_nft_msg(struct pbsd_nft *n, struct mnl_nlmsg_batch *b, uint16_t type,
     uint16_t flags, struct nftnl_set *s)
@@ -155,10 +188,14 @@ pbsd_nft_msg(struct pbsd_nft *n, struct mnl_nlmsg_batch *b, uint16_t type,
 	    NFPROTO_INET, flags, n->n_seq++);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	mnl_nlmsg_batch_next(b);
+	pbsd_nft_next(b);
 }
 
-/* Reads acks until want arrived or the receive timeout; first error. */
+/*
+ * Reads acks until want arrived or the receive timeout; first error.  Only
+ * acks whose sequence number lies in this batch count: a late ack of an
+ * earlier batch that timed out is skipped.
+ */
 static int
 pbsd_nft_acks(struct pbsd_nft *n, int want)
 {
@@ -176,7 +213,9 @@ pbsd_nft_acks(struct pbsd_nft *n, int want)
 		len_i = (int)len;
 		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len_i);
 		    nlh = mnl_nlmsg_next(nlh, &len_i)) {
-			if (nlh->nlmsg_type != NLMSG_ERROR) {
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq - n->n_batch_seq >=
+			    n->n_seq - n->n_batch_seq) {
 				continue;
 			}
 			err = mnl_nlmsg_get_payload(nlh);
@@ -194,11 +233,12 @@ pbsd_nft_begin(struct pbsd_nft *n, char *buf, size_t bufsz)
 {
 	struct mnl_nlmsg_batch	*b;
 
-	if ((b = mnl_nlmsg_batch_start(buf, bufsz)) == NULL) {
+	if ((b = mnl_nlmsg_batch_start(buf, bufsz / 2)) == NULL) {
 		fatalx("nft: out of memory");
 	}
+	n->n_batch_seq = n->n_seq;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), n->n_seq++);
-	mnl_nlmsg_batch_next(b);
+	pbsd_nft_next(b);
 	return b;
 }
 
@@ -209,7 +249,7 @@ pbsd_nft_commit(struct pbsd_nft *n, struct mnl_nlmsg_batch *b, int acks)
 	int	err;
 
 	nftnl_batch_end(mnl_nlmsg_batch_current(b), n->n_seq++);
-	mnl_nlmsg_batch_next(b);
+	pbsd_nft_next(b);
 	if (mnl_socket_sendto(n->n_nl, mnl_nlmsg_batch_head(b),
 	    mnl_nlmsg_batch_size(b)) < 0) {
 		err = errno;

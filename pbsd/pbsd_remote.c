@@ -44,7 +44,13 @@ pbsd_remote_needs_inet_socket(void)
 	return pbsd_remote_inet_socket;
 }
 
-/* As root: regular file, owned by root or owner_uid, mode 0?00. */
+/*
+ * As root: regular file, owned by root or owner_uid, mode 0?00.  O_NONBLOCK
+ * so that a FIFO at the path is refused by the S_ISREG check instead of
+ * blocking start-up in open() (a regular file ignores the flag).  Symbolic
+ * links are followed: secret stores link key files into place, and the
+ * checks apply to the file itself.
+ */
 int
 pbsd_remote_key_load(const char *path, uid_t owner_uid,
     struct pbsd_auth_key *k, const char **errstr_r)
@@ -57,7 +63,8 @@ pbsd_remote_key_load(const char *path, uid_t owner_uid,
 	ssize_t		 n;
 	int		 fd, rv = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
 		*errstr_r = strerror(errno);
 		return -1;
 	}
@@ -408,8 +415,11 @@ pbsd_remote_log_drop(struct pbsd_remote *r, int64_t now_ms,
 	log_warnx("remote: %s: dropped: %s", peer, why);
 }
 
-/* UNTRUSTED: one envelope, bounded by PBSD_AUTH_MAX_LEN. */
-static void
+/*
+ * UNTRUSTED: one envelope, bounded by PBSD_AUTH_MAX_LEN.  Returns 0 if it
+ * passed pbsd_auth_verify() (the peer holds a key), else -1.
+ */
+static int
 pbsd_remote_envelope(struct pbsd_remote *r, struct span env,
     const char *peer, int64_t now_ms)
 {
@@ -424,19 +434,21 @@ pbsd_remote_envelope(struct pbsd_remote *r, struct span env,
 		r->r_stats.rs_drops[drop]++;
 		pbsd_remote_log_drop(r, now_ms, peer,
 		    pbsd_auth_drop_name(drop));
-		return;
+		return -1;
 	}
 	if (pbsd_event_decode(msg.am_record.p, msg.am_record.len, &rec,
 	    &errstr) == -1) {
+		/* Signed by a key holder: a bug there, not an attack. */
 		r->r_stats.rs_drops[PBSD_AUTH_MALFORMED]++;
 		pbsd_remote_log_drop(r, now_ms, peer, errstr);
-		return;
+		return 0;
 	}
 	r->r_stats.rs_accepted++;
 	log_debug("remote: event from %s (key id %08x)", peer,
 	    (unsigned int)msg.am_key_id);
 	r->r_apply(r->r_arg, &rec, now_ms / 1000);
 	secure_zero(&rec, sizeof(rec));
+	return 0;
 }
 
 /* UNTRUSTED: datagrams, each bounded by PBSD_AUTH_MAX_LEN (+1). */
@@ -470,8 +482,8 @@ pbsd_remote_udp(struct pbsd_remote *r, int fd, int64_t now_ms)
 			pbsd_remote_log_drop(r, now_ms, peer, "too long");
 			continue;
 		}
-		pbsd_remote_envelope(r, (struct span){ data, (size_t)n }, peer,
-		    now_ms);
+		(void)pbsd_remote_envelope(r, (struct span){ data, (size_t)n },
+		    peer, now_ms);
 	}
 }
 
@@ -488,6 +500,37 @@ pbsd_remote_conn_close(struct pbsd_remote *r, size_t i)
 	c->rcn_fd = -1;
 	buf_release(&c->rcn_in);
 	r->r_nconns--;
+}
+
+/*
+ * A free connection slot; with none free, the slot of the oldest connection
+ * that has not yet delivered a verified envelope, which is closed: a peer
+ * without the key cannot keep a key holder out by holding every slot.
+ * SIZE_MAX if every slot holds a verified peer.
+ */
+static size_t
+pbsd_remote_slot(struct pbsd_remote *r, int64_t now_ms)
+{
+	const struct pbsd_remote_conn	*c;
+	size_t				 i, victim = SIZE_MAX;
+
+	for (i = 0; i < r->r_conf->rc_max_conns; i++) {
+		c = &r->r_conns[i];
+		if (c->rcn_fd == -1) {
+			return i;
+		}
+		if (!c->rcn_authed && (victim == SIZE_MAX ||
+		    c->rcn_accepted < r->r_conns[victim].rcn_accepted)) {
+			victim = i;
+		}
+	}
+	if (victim != SIZE_MAX) {
+		r->r_stats.rs_conns_evicted++;
+		pbsd_remote_log_drop(r, now_ms, r->r_conns[victim].rcn_peer,
+		    "unverified connection closed to make room");
+		pbsd_remote_conn_close(r, victim);
+	}
+	return victim;
 }
 
 static void
@@ -511,21 +554,18 @@ pbsd_remote_accept(struct pbsd_remote *r, int lfd, int64_t now_ms)
 		close(fd);
 		return;
 	}
-	for (i = 0; i < r->r_conf->rc_max_conns; i++) {
-		if (r->r_conns[i].rcn_fd == -1) {
-			c = &r->r_conns[i];
-			break;
-		}
-	}
-	if (c == NULL) {
+	if ((i = pbsd_remote_slot(r, now_ms)) == SIZE_MAX) {
 		r->r_stats.rs_conns_refused++;
 		pbsd_remote_log_drop(r, now_ms, peer,
 		    "remote_max_connections reached");
 		close(fd);
 		return;
 	}
+	c = &r->r_conns[i];
 	c->rcn_fd = fd;
 	c->rcn_deadline = now_ms + (int64_t)r->r_conf->rc_idle_timeout * 1000;
+	c->rcn_accepted = now_ms;
+	c->rcn_authed = 0;
 	buf_init(&c->rcn_in, PBSD_RK_CONN_BUF);
 	(void)snprintf(c->rcn_peer, sizeof(c->rcn_peer), "%s", peer);
 	r->r_nconns++;
@@ -557,10 +597,14 @@ pbsd_remote_conn_read(struct pbsd_remote *r, size_t i, int64_t now_ms)
 		return;
 	}
 	buf_commit(&c->rcn_in, (size_t)n);
-	c->rcn_deadline = now_ms + (int64_t)r->r_conf->rc_idle_timeout * 1000;
 	while ((got = pbsd_auth_frame(buf_span(&c->rcn_in), &frame,
 	    &used)) == 1) {
-		pbsd_remote_envelope(r, frame, c->rcn_peer, now_ms);
+		/* Only a key holder's frame buys more time (not any byte). */
+		if (pbsd_remote_envelope(r, frame, c->rcn_peer, now_ms) == 0) {
+			c->rcn_authed = 1;
+			c->rcn_deadline = now_ms +
+			    (int64_t)r->r_conf->rc_idle_timeout * 1000;
+		}
 		buf_consume(&c->rcn_in, used);
 	}
 	if (got == -1) {
@@ -823,10 +867,12 @@ pbsd_remote_stats(const struct pbsd_remote *r, struct buf *out)
 	}
 	(void)buf_addf(out, "remote_dropped_denied %llu\n"
 	    "remote_connections %zu\nremote_connections_refused %llu\n"
+	    "remote_connections_evicted %llu\n"
 	    "remote_connections_idle %llu\nforward_sent %llu\n"
 	    "forward_dropped %llu\nforward_connects %llu\n",
 	    (unsigned long long)s->rs_denied, r->r_nconns,
 	    (unsigned long long)s->rs_conns_refused,
+	    (unsigned long long)s->rs_conns_evicted,
 	    (unsigned long long)s->rs_conns_closed_idle,
 	    (unsigned long long)s->rs_fwd_sent,
 	    (unsigned long long)s->rs_fwd_dropped,

@@ -37,6 +37,7 @@ struct pbsd_remote_stats {
 	uint64_t	rs_drops[PBSD_AUTH_NDROPS];
 	uint64_t	rs_denied;	/* source not in remote_allow */
 	uint64_t	rs_conns_refused;	/* over remote_max_connections */
+	uint64_t	rs_conns_evicted;	/* unverified, made room */
 	uint64_t	rs_conns_closed_idle;
 	uint64_t	rs_fwd_sent;
 	uint64_t	rs_fwd_dropped;	/* queue full, send error, cut */
@@ -45,7 +46,9 @@ struct pbsd_remote_stats {
 
 struct pbsd_remote_conn {
 	int		rcn_fd;		/* -1 = free slot */
-	int64_t		rcn_deadline;	/* ms */
+	int64_t		rcn_deadline;	/* ms; moved on by verified frames */
+	int64_t		rcn_accepted;	/* ms */
+	int		rcn_authed;	/* delivered a verified envelope */
 	struct buf	rcn_in;
 	char		rcn_peer[80];	/* "[v6]:port" */
 };

@@ -295,8 +295,12 @@ def test_nft_ruleset_reload_readds_without_sighup(netns, nftroot):
         addrs4 = ["192.0.2.%d" % i for i in range(1, 151)]
         for a in addrs4:
             p.send(EV_LOGIN_OK, a)
-        p.send(EV_LOGIN_OK, "2001:db8:5:6::1")
+        # 130 /64 intervals: resync messages of the largest kind (64
+        # two-element intervals each, review L1: within the batch limit).
+        for i in range(1, 131):
+            p.send(EV_LOGIN_OK, "2001:db8:5:%x::1" % i)
         p.wait_for(lambda: len(nft_set(netns, "relay4")) == 150 and
+                   len(nft_set(netns, "relay6")) == 130 and
                    "2001:db8:5:6::/64" in nft_set(netns, "relay6"),
                    what="elements")
         time.sleep(2)
@@ -304,6 +308,7 @@ def test_nft_ruleset_reload_readds_without_sighup(netns, nftroot):
         load(netns, RULESET64)
         t0 = time.time()
         p.wait_for(lambda: len(nft_set(netns, "relay4")) == 150 and
+                   len(nft_set(netns, "relay6")) == 130 and
                    "2001:db8:5:6::/64" in nft_set(netns, "relay6"),
                    timeout=3, what="elements back without SIGHUP")
         assert time.time() - t0 < 3

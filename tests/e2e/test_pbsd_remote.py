@@ -6,8 +6,10 @@
 # with postmap -q), and a sender written here in Python (hmac/hashlib, an
 # independent implementation of the envelope in docs/pbsd.md) that sends
 # tampered, stale, replayed and unknown-key envelopes, each of which must be
-# dropped and counted.  Also: key file modes, key rotation, remote_allow,
-# and that the default configuration opens no network socket.  Runs as root
+# dropped and counted.  Also: key file modes (and a FIFO at the key path),
+# key rotation, remote_allow, TCP connection slots that peers without the
+# key cannot hold (slowloris), and that the default configuration opens no
+# network socket.  Runs as root
 # in the pytest process; every pbsd is stopped by PID, also on failure.
 
 import hashlib
@@ -133,6 +135,11 @@ def table(p):
 
 
 def central_conf(listen, key_path, extra=""):
+    """A TCP listener needs remote_allow (pbsd.conf(5)): loopback unless
+    the test sets its own."""
+    if any(l.startswith("tcp:") for l in listen) and \
+            "remote_allow" not in extra:
+        extra += "remote_allow = 127.0.0.0/8 ::1\n"
     return ("".join("remote_listen = %s\n" % l for l in listen) +
             "remote_key = %s\n" % key_path + extra)
 
@@ -192,6 +199,20 @@ def test_config_check_pairs(pbsds, keys):
     p = pbsds("pairs3", start=False, extra=central_conf(
         ["udp:127.0.0.1:7025", "tcp:[::1]:7025"], paths["main"],
         "remote_window = 30\nremote_allow = 127.0.0.0/8 ::1\n"))
+    r = subprocess.run([binpath("pbsd"), "-n", "-f", p.conf],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    # A TCP listener without remote_allow is refused; UDP is not.
+    p = pbsds("pairs4", start=False, extra=(
+        "remote_listen = tcp:127.0.0.1:7025\nremote_key = %s\n" %
+        paths["main"]))
+    r = subprocess.run([binpath("pbsd"), "-n", "-f", p.conf],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+    assert "remote_listen tcp needs remote_allow" in r.stderr
+    p = pbsds("pairs5", start=False, extra=(
+        "remote_listen = udp:127.0.0.1:7025\nremote_key = %s\n" %
+        paths["main"]))
     r = subprocess.run([binpath("pbsd"), "-n", "-f", p.conf],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
@@ -346,23 +367,114 @@ def test_python_sender_tcp_frames(pbsds, keys):
     assert st["remote_dropped_stale"] == 1
     assert st["remote_dropped_malformed"] == 1
     assert not in_db(central, "203.0.113.4")
-    # Connection limit: the third concurrent connection is refused.
+    # Connection limit: a third connection takes the slot of the oldest
+    # one that has sent no verified frame; when every slot holds a
+    # verified peer, a newcomer is refused.
     a = socket.create_connection(("127.0.0.1", port), 5)
-    b = socket.create_connection(("127.0.0.1", port), 5)
+    conns = [a]
     try:
+        central.wait_for(lambda: central.stats()["remote_connections"] == 1,
+                         what="first connection")
+        b = socket.create_connection(("127.0.0.1", port), 5)
+        conns.append(b)
         central.wait_for(lambda: central.stats()["remote_connections"] == 2,
                          what="two connections")
-        with socket.create_connection(("127.0.0.1", port), 5) as c:
-            c.settimeout(5)
-            assert c.recv(1) == b""
-        assert central.stats()["remote_connections_refused"] == 1
+        c = socket.create_connection(("127.0.0.1", port), 5)
+        conns.append(c)
+        a.settimeout(5)
+        assert a.recv(1) == b""                 # a, the oldest, evicted
+        central.wait_for(
+            lambda: central.stats()["remote_connections_evicted"] == 1,
+            what="eviction")
+        for i, conn in ((5, b), (6, c)):
+            conn.sendall(frame(envelope(key, record(EV_LOGIN_OK,
+                                                    "203.0.113.%d" % i))))
+        central.wait_for(lambda: in_db(central, "203.0.113.6") and
+                         in_db(central, "203.0.113.5"), what="b and c")
+        with socket.create_connection(("127.0.0.1", port), 5) as d:
+            d.settimeout(5)
+            assert d.recv(1) == b""
+        st = central.stats()
+        assert st["remote_connections_refused"] == 1
+        assert st["remote_connections_evicted"] == 1
+        assert st["remote_connections"] == 2
         # Idle connections are closed after remote_idle_timeout.
         central.wait_for(lambda: central.stats()["remote_connections"] == 0,
                          timeout=10, what="idle connections closed")
         assert central.stats()["remote_connections_idle"] == 2
     finally:
-        a.close()
-        b.close()
+        for conn in conns:
+            conn.close()
+
+
+def test_tcp_slowloris_cannot_hold_slots(pbsds, keys):
+    """Review F2: two clients without the key announce a maximal frame
+    (length 348) and then trickle one byte a second.  Neither bytes nor
+    time buy them a slot: a signed frame from a third connection is
+    applied, and they are closed at remote_idle_timeout after connecting."""
+    k, paths = keys
+    port = free_tcp_port()
+    central = pbsds("central-slow", extra=central_conf(
+        ["tcp:127.0.0.1:%d" % port], paths["main"],
+        "remote_max_connections = 2\nremote_idle_timeout = 2\n"))
+    slow = []
+    try:
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", port), 5)
+            s.sendall(b"\x01\x5c")
+            slow.append(s)
+        central.wait_for(lambda: central.stats()["remote_connections"] == 2,
+                         what="two slow connections")
+        closed = [False, False]
+        started = time.time()
+        for _ in range(4):              # 4 s: past the 2 s idle timeout
+            for i, s in enumerate(slow):
+                if closed[i]:
+                    continue
+                try:
+                    s.sendall(b"x")
+                except OSError:
+                    closed[i] = True
+            time.sleep(1)
+        st = central.stats()
+        assert st["remote_connections_idle"] == 2, st
+        assert time.time() - started < 10
+        # With the table full of slow peers again, a key holder gets in.
+        for s in slow:
+            s.close()
+        slow = []
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", port), 5)
+            s.sendall(b"\x01\x5cxx")
+            slow.append(s)
+        central.wait_for(lambda: central.stats()["remote_connections"] == 2,
+                         what="two slow connections again")
+        with socket.create_connection(("127.0.0.1", port), 5) as g:
+            g.sendall(frame(envelope(k["main"], record(EV_LOGIN_OK,
+                                                       "198.51.100.7"))))
+            central.wait_for(lambda: in_db(central, "198.51.100.7"),
+                             what="the signed frame applied")
+        st = central.stats()
+        assert st["remote_connections_refused"] == 0
+        assert st["remote_connections_evicted"] == 1
+        assert st["remote_accepted"] == 1
+    finally:
+        for s in slow:
+            s.close()
+
+
+def test_key_file_fifo_refused(pbsds, root):
+    """Review L5: a FIFO at the key path is refused at start-up instead of
+    blocking pbsd in open() forever."""
+    fifo = os.path.join(root, "fifo.key")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo, 0o600)
+    p = pbsds("fifo", start=False, extra=central_conf(
+        ["udp:127.0.0.1:%d" % free_udp_port()], fifo))
+    with pytest.raises(RuntimeError):
+        p.start(timeout=5)
+    assert p.proc.poll() is not None, "pbsd blocked on the FIFO"
+    assert "remote_key %s: not a regular file" % fifo in p.logtext()
 
 
 def test_key_rotation_current_and_previous(pbsds, keys):

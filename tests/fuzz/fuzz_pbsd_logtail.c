@@ -6,7 +6,8 @@
  * bytes, fed to the follower's line assembly in pieces whose sizes come
  * from the data, and also parsed as one line.  Every login must carry a
  * valid family, a login-ok event and a printable user; the line buffer
- * never exceeds its limit.  Runs in the fuzzer/replayer only.
+ * never exceeds its limit; no login is handed on once the file showed a
+ * Perdition line without a syslog host.  Runs in the fuzzer/replayer only.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,10 +47,20 @@ fuzz_check(const struct pbsd_record *rec)
 	}
 }
 
+struct fuzz_state {
+	const struct pbsd_logtail	*lt;
+	size_t				 logins;
+};
+
 static void
 fuzz_cb(void *arg, const struct pbsd_record *rec)
 {
-	(*(size_t *)arg)++;
+	struct fuzz_state	*st = arg;
+
+	st->logins++;
+	if (st->lt->lt_unsafe) {
+		abort();
+	}
 	fuzz_check(rec);
 }
 
@@ -58,34 +69,39 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pbsd_logtail	 lt;
 	struct pbsd_record	 rec;
+	struct fuzz_state	 st;
 	struct span		 in, piece;
 	const char		*errstr;
-	size_t			 logins = 0, off = 0, n;
-	int			 fmt;
+	size_t			 off = 0, n;
+	int			 fmt, r;
 
 	if (size < 1) {
 		return 0;
 	}
 	fmt = data[0] & 1 ? PBSD_LOGTAIL_PERDITION : PBSD_LOGTAIL_DOVECOT;
 	in = (struct span){ data + 1, size - 1 };
-	if (pbsd_logtail_parse(fmt, in, &rec, &errstr) ==
-	    PBSD_LOGTAIL_LOGIN) {
+	r = pbsd_logtail_parse(fmt, in, &rec, &errstr);
+	if (r == PBSD_LOGTAIL_LOGIN) {
 		fuzz_check(&rec);
+	} else if (r == PBSD_LOGTAIL_NOHOST && fmt != PBSD_LOGTAIL_PERDITION) {
+		abort();
 	}
 	pbsd_logtail_init(&lt, "/nonexistent", fmt, 0);
+	st.lt = &lt;
+	st.logins = 0;
 	while (off < in.len) {
 		n = 1 + (size_t)span_byte(in, off) % 97;
 		if (n > in.len - off) {
 			n = in.len - off;
 		}
 		piece = span_sub(in, off, n);
-		pbsd_logtail_feed(&lt, piece, (int64_t)off, fuzz_cb, &logins);
+		pbsd_logtail_feed(&lt, piece, (int64_t)off, fuzz_cb, &st);
 		if (buf_len(&lt.lt_line) > PBSD_LOGTAIL_MAX_LINE) {
 			abort();
 		}
 		off += n;
 	}
-	if (logins != lt.lt_stats.ls_logins ||
+	if (st.logins != lt.lt_stats.ls_logins ||
 	    lt.lt_stats.ls_logins > lt.lt_stats.ls_lines) {
 		abort();
 	}

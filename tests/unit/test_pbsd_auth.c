@@ -655,6 +655,54 @@ test_frame_limits(void)
 	T_EQ_INT(pbsd_auth_frame((struct span){ b, 2 }, &frame, &used), -1);
 }
 
+/*
+ * A full output queue (F3): sealing fails and leaves the queue as it was,
+ * no stray length prefix; a queue with exactly the room for one frame takes
+ * it, one byte less does not.
+ */
+static void
+test_seal_queue_full(void)
+{
+	struct pbsd_auth_key	 k;
+	struct buf		 out, one;
+	uint8_t			 nonce[PBSD_AUTH_NONCE_LEN], fill[900];
+	uint8_t			 big[200];
+	const char		*errstr;
+	size_t			 flen;
+	int			 framed;
+
+	/* seal() only bounds the record's length; the bytes do not matter. */
+	memset(big, 0x42, sizeof(big));
+	key_fill(&k, 90, 32);
+	nonce_fill(nonce, 500);
+	memset(fill, 'q', sizeof(fill));
+	for (framed = 0; framed <= 1; framed++) {
+		buf_init(&out, 1000);
+		T_EQ_INT(buf_add(&out, fill, 900), 0);
+		errstr = NULL;
+		T_EQ_INT(pbsd_auth_seal(&k, NOW, nonce, (struct span){ big,
+		    sizeof(big) }, framed, &out, &errstr), -1);
+		T_ASSERT(errstr != NULL);
+		T_EQ_INT(buf_len(&out), 900);
+		buf_release(&out);
+	}
+	seal(&k, NOW, 501, REC_MIN, 1, &one);
+	flen = buf_len(&one);
+	buf_release(&one);
+	nonce_fill(nonce, 502);
+	buf_init(&out, 900 + flen);
+	T_EQ_INT(buf_add(&out, fill, 900), 0);
+	T_EQ_INT(pbsd_auth_seal(&k, NOW, nonce, REC_MIN, 1, &out, &errstr), 0);
+	T_EQ_INT(buf_len(&out), 900 + flen);
+	buf_release(&out);
+	buf_init(&out, 900 + flen - 1);
+	T_EQ_INT(buf_add(&out, fill, 900), 0);
+	T_EQ_INT(pbsd_auth_seal(&k, NOW, nonce, REC_MIN, 1, &out, &errstr),
+	    -1);
+	T_EQ_INT(buf_len(&out), 900);
+	buf_release(&out);
+}
+
 static void
 test_drop_names(void)
 {
@@ -680,6 +728,7 @@ static const struct harness_case cases[] = {
 	{ "TCP frames split everywhere", test_frames_split },
 	{ "TCP frame length limits", test_frame_limits },
 	{ "drop names", test_drop_names },
+	{ "seal into a full queue", test_seal_queue_full },
 };
 
 HARNESS_MAIN("test_pbsd_auth", cases)

@@ -247,6 +247,42 @@ test_nft_names(void)
 	T_EQ_INT(parse(&c, line, NULL), -1);
 }
 
+/*
+ * Review L2: Sendmail reads "connect:IP OK" as "accept the connection",
+ * which grants no relaying, so sendmail-connect must write RELAY.
+ */
+static void
+test_sendmail_connect_value(void)
+{
+	struct pbsd_conf	 c;
+	const char		*errstr = NULL;
+	static const char	*refused[] = {
+		"allow_uid = 0\noutput = hash /a.db\n"
+		    "output_keys = sendmail-connect\n",
+		"allow_uid = 0\noutput = hash /a.db\n"
+		    "output_keys = sendmail-connect\noutput_value = OK\n",
+		"allow_uid = 0\noutput = btree /a.db\n"
+		    "output_keys = sendmail-connect\noutput_value = expiry\n",
+		"allow_uid = 0\noutput = hash /a.db\noutput_value = RELAY\n"
+		    "output = hash /b.db\noutput_keys = sendmail-connect\n",
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		T_EQ_INT(parse(&c, refused[i], NULL), 0);
+		T_EQ_INT(pbsd_conf_check(&c, &errstr), -1);
+		T_EQ_STR(errstr, "sendmail-connect needs output_value = RELAY");
+	}
+	T_EQ_INT(parse(&c, "allow_uid = 0\noutput = hash /a.db\n"
+	    "output_keys = sendmail-connect\noutput_value = RELAY\n"
+	    "output = hash /b.db\n", NULL), 0);
+	T_EQ_INT(pbsd_conf_check(&c, &errstr), 0);
+	/* Other key styles keep every value. */
+	T_EQ_INT(parse(&c, "allow_uid = 0\noutput = hash /a.db\n"
+	    "output_keys = sendmail\noutput_value = OK\n", NULL), 0);
+	T_EQ_INT(pbsd_conf_check(&c, &errstr), 0);
+}
+
 static const struct harness_case cases[] = {
 	{ "full", test_full },
 	{ "nft_names", test_nft_names },
@@ -255,6 +291,7 @@ static const struct harness_case cases[] = {
 	{ "line_and_list_limits", test_line_and_list_limits },
 	{ "keywords_sorted", test_keywords_sorted },
 	{ "ids", test_ids },
+	{ "sendmail_connect_value", test_sendmail_connect_value },
 };
 
 HARNESS_MAIN("test_pbsd_conf", cases)

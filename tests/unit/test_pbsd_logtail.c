@@ -48,20 +48,21 @@ static const char dov_auth[] = "Nov 23 16:47:49 auth: Info: passwd-file("
     "alice,127.0.0.1,<EcGhWvRgBKV/AAAB>): Password mismatch";
 static const char dov_mail[] = "Nov 23 16:47:49 imap(alice)<24959>"
     "<yrKgWvRgAqV/AAAB>: Info: Disconnected: Logged out in=12 out=477";
-/* Real lines (perdition 2.2 -F file, this machine). */
-static const char perd_ok[] = "Nov 23 16:48:00 perdition.pop3[25242]: "
+/* Real lines (perdition 2.2 -F file, this machine) with the host field
+ * that a syslog daemon adds: only such lines count. */
+static const char perd_ok[] = "Nov 23 16:48:00 mx perdition.pop3[25242]: "
     "Auth: 127.0.0.1:56986->127.0.0.1:17210 client-secure=plaintext "
     "authorisation_id=NONE authentication_id=\"alice\" "
     "server=\"127.0.0.1:17110\" protocol=POP3 server-secure=plaintext "
     "status=\"ok\"";
-static const char perd_failed[] = "Nov 23 16:48:05 perdition.pop3[25245]: "
+static const char perd_failed[] = "Nov 23 16:48:05 mx perdition.pop3[25245]: "
     "Auth: 127.0.0.1:57002->127.0.0.1:17210 client-secure=plaintext "
     "authorisation_id=NONE authentication_id=\"alice\" "
     "server=\"127.0.0.1:17110\" protocol=POP3 server-secure=plaintext "
     "status=\"failed: Re-Authentication Failure\"";
-static const char perd_connect[] = "Nov 23 16:48:00 perdition.pop3[25242]: "
+static const char perd_connect[] = "Nov 23 16:48:00 mx perdition.pop3[25242]: "
     "Connect:  127.0.0.1:56986->127.0.0.1:17210";
-static const char perd_close[] = "Nov 23 16:48:00 perdition.pop3[25242]: "
+static const char perd_close[] = "Nov 23 16:48:00 mx perdition.pop3[25242]: "
     "Closing session: 127.0.0.1:56986->127.0.0.1:17210 "
     "authorisation_id=NONE authentication_id=\"alice\" received=6 sent=18";
 
@@ -308,12 +309,12 @@ test_perdition_real(void)
 	    "authorisation_id=NONE authentication_id=\"alice\" "
 	    "server=\"127.0.0.1:1143\" protocol=IMAP4 server-secure=plaintext "
 	    "status=\"ok\"", "127.0.0.3", PBSD_PROTO_IMAP, "alice");
-	expect_login(PERD, "Nov 23 13:03:49 perdition.pop3[9821]: Auth: "
+	expect_login(PERD, "Nov 23 13:03:49 mx perdition.pop3[9821]: Auth: "
 	    "2001:db8::2:48385->2001:db8::1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"alice\" "
 	    "server=\"127.0.0.1:1110\" protocol=POP3 server-secure=plaintext "
 	    "status=\"ok\"", "2001:db8::2", PBSD_PROTO_POP3, "alice");
-	expect_login(PERD, "Nov 23 13:03:49 perdition.imap4s[9821]: Auth: "
+	expect_login(PERD, "Nov 23 13:03:49 mx perdition.imap4s[9821]: Auth: "
 	    "::ffff:192.0.2.8:48385->::ffff:192.0.2.1:993 client-secure=ssl "
 	    "authorisation_id=\"z\" authentication_id=\"bob\" "
 	    "server=\"10.0.0.1:143\" protocol=IMAP4S server-secure=starttls "
@@ -324,13 +325,13 @@ test_perdition_real(void)
 	    "protocol=MANAGESIEVE server-secure=ssl status=\"ok\"",
 	    "192.0.2.8", PBSD_PROTO_UNSPEC, "bob");
 	/* Other tags are not Perdition. */
-	T_EQ_INT(parse(PERD, "Nov 23 13:03:49 perditionx[1]: Auth: "
+	T_EQ_INT(parse(PERD, "Nov 23 13:03:49 mx perditionx[1]: Auth: "
 	    "192.0.2.8:1->192.0.2.1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"b\" server=\"s:1\" "
 	    "protocol=POP3 server-secure=plaintext status=\"ok\"", &rec),
 	    PBSD_LOGTAIL_OTHER);
 	/* Debug mode's passwd="..." never becomes the logged user. */
-	expect_login(PERD, "Nov 23 13:03:49 perdition.pop3[1]: Auth: "
+	expect_login(PERD, "Nov 23 13:03:49 mx perdition.pop3[1]: Auth: "
 	    "192.0.2.8:1->192.0.2.1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"bob\" "
 	    "passwd=\"s3cret\" server=\"s:1\" protocol=POP3 "
@@ -344,7 +345,7 @@ test_perdition_attacker_users(void)
 	struct pbsd_record	rec;
 
 	/* Quotes and a fake status inside a failed login's user. */
-	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 perdition.pop3[1]: Auth: "
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 mx perdition.pop3[1]: Auth: "
 	    "192.0.2.4:5->192.0.2.1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"x\" server=\"6.6.6.6:1\" "
 	    "protocol=POP3 server-secure=plaintext status=\"ok\" a b\" "
@@ -352,38 +353,118 @@ test_perdition_attacker_users(void)
 	    "status=\"failed: Re-Authentication Failure\"", &rec),
 	    PBSD_LOGTAIL_OTHER);
 	/* A user name with a fake address: the first token counts. */
-	expect_login(PERD, "Nov 23 16:48:05 perdition.pop3[1]: Auth: "
+	expect_login(PERD, "Nov 23 16:48:05 mx perdition.pop3[1]: Auth: "
 	    "192.0.2.4:5->192.0.2.1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"Auth: 6.6.6.6:1->x\" "
 	    "server=\"127.0.0.1:1110\" protocol=POP3 server-secure=plaintext "
 	    "status=\"ok\"", "192.0.2.4", PBSD_PROTO_POP3,
 	    "Auth: 6.6.6.6:1->x");
 	/* The first half of a user name with a line break: broken. */
-	T_EQ_INT(parse(PERD, "Nov 23 16:48:44 perdition.imap4[25854]: Auth: "
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:44 mx perdition.imap4[25854]: Auth: "
 	    "127.0.0.1:60694->127.0.0.1:17243 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"a", &rec),
 	    PBSD_LOGTAIL_BROKEN);
 	/* Malformed addresses and ports. */
-	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 perdition.pop3[1]: Auth: "
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 mx perdition.pop3[1]: Auth: "
 	    "192.0.2.4->192.0.2.1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"b\" server=\"s:1\" "
 	    "protocol=POP3 server-secure=plaintext status=\"ok\"", &rec),
 	    PBSD_LOGTAIL_BROKEN);
-	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 perdition.pop3[1]: Auth: "
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 mx perdition.pop3[1]: Auth: "
 	    "192.0.2.4:65536->192.0.2.1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"b\" server=\"s:1\" "
 	    "protocol=POP3 server-secure=plaintext status=\"ok\"", &rec),
 	    PBSD_LOGTAIL_BROKEN);
-	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 perdition.pop3[1]: Auth: "
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 mx perdition.pop3[1]: Auth: "
 	    "client-secure=plaintext authorisation_id=NONE "
 	    "authentication_id=\"b\" server=\"s:1\" protocol=POP3 "
 	    "server-secure=plaintext status=\"ok\"", &rec),
 	    PBSD_LOGTAIL_BROKEN);
-	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 perdition.pop3[1]: Auth: "
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:05 mx perdition.pop3[1]: Auth: "
 	    "192.0.2.4:5->192.0.2.1:110 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"b\" server=\"s:1\" "
 	    "protocol=POP3 server-secure=weird status=\"ok\"", &rec),
 	    PBSD_LOGTAIL_BROKEN);
+}
+
+/*
+ * The review's attack (F1) on Perdition's own -F file: an IMAP literal user
+ * name with line feeds ends the real line as a well-formed failure and adds
+ * a whole forged success.  Lines without a syslog host never count.
+ */
+static const char perd_forged_f[] =
+    "Nov 23 16:48:44 perdition.imap4[7]: Auth: 127.0.0.24:5->127.0.0.1:143 "
+    "client-secure=plaintext authorisation_id=NONE authentication_id=\"a\" "
+    "server=\"127.0.0.1:1\" protocol=IMAP4 server-secure=plaintext "
+    "status=\"failed\"\n"
+    "Nov 23 16:48:44 perdition.imap4[1]: Auth: 127.0.0.77:1->127.0.0.1:143 "
+    "client-secure=plaintext authorisation_id=NONE authentication_id=\"b\" "
+    "server=\"127.0.0.1:1\" protocol=IMAP4 server-secure=plaintext "
+    "status=\"ok\"\n"
+    "Nov 23 16:48:44 perdition.imap4[1]: Auth: 127.0.0.78:1->127.0.0.1:143 "
+    "client-secure=plaintext authorisation_id=NONE authentication_id=\"z\" "
+    "server=\"127.0.0.1:1143\" protocol=IMAP4 server-secure=plaintext "
+    "status=\"failed: Re-Authentication Failure\"\n";
+
+static void
+test_perdition_nohost(void)
+{
+	struct pbsd_record	 rec;
+	const char		*errstr;
+	char			 l[512];
+	const char		*nl;
+
+	/* The forged success alone, as the -F file holds it. */
+	nl = strchr(perd_forged_f, '\n') + 1;
+	snprintf(l, sizeof(l), "%.*s", (int)(strchr(nl, '\n') - nl), nl);
+	memset(&rec, 0, sizeof(rec));
+	T_EQ_INT(pbsd_logtail_parse(PERD, span_from_str(l), &rec, &errstr),
+	    PBSD_LOGTAIL_NOHOST);
+	T_ASSERT(strstr(errstr, "syslog") != NULL);
+	T_EQ_INT(rec.pr_family, 0);
+	/* Real -F lines, success and failure, ISO stamp: all refused. */
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:00 perdition.pop3[25242]: Auth: "
+	    "127.0.0.1:56986->127.0.0.1:17210 client-secure=plaintext "
+	    "authorisation_id=NONE authentication_id=\"alice\" "
+	    "server=\"127.0.0.1:17110\" protocol=POP3 server-secure=plaintext "
+	    "status=\"ok\"", &rec), PBSD_LOGTAIL_NOHOST);
+	T_EQ_INT(parse(PERD, perd_forged_f, &rec), PBSD_LOGTAIL_NOHOST);
+	T_EQ_INT(parse(PERD, "2026-11-23T13:03:49+01:00 perdition[1]: Auth: "
+	    "192.0.2.8:1->192.0.2.1:2000 client-secure=plaintext "
+	    "authorisation_id=NONE authentication_id=\"bob\" server=\"s:1\" "
+	    "protocol=POP3 server-secure=ssl status=\"ok\"", &rec),
+	    PBSD_LOGTAIL_NOHOST);
+	/* With a raw syslog <PRI> but no host (a datagram): refused too. */
+	T_EQ_INT(parse(PERD, "<22>Nov 23 16:48:00 perdition.pop3[2]: Auth: "
+	    "192.0.2.8:1->192.0.2.1:110 client-secure=plaintext "
+	    "authorisation_id=NONE authentication_id=\"b\" server=\"s:1\" "
+	    "protocol=POP3 server-secure=plaintext status=\"ok\"", &rec),
+	    PBSD_LOGTAIL_NOHOST);
+	/* Other Perdition lines without host are just not logins. */
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:00 perdition.pop3[25242]: "
+	    "Connect:  127.0.0.1:56986->127.0.0.1:17210", &rec),
+	    PBSD_LOGTAIL_OTHER);
+	/* The same attack through rsyslog: one line, LFs as #012, the real
+	 * status at its end. */
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:44 mx perdition.imap4[7]: Auth: "
+	    "127.0.0.24:5->127.0.0.1:143 client-secure=plaintext "
+	    "authorisation_id=NONE authentication_id=\"a\" "
+	    "server=\"127.0.0.1:1\" protocol=IMAP4 server-secure=plaintext "
+	    "status=\"failed\"#012Nov 23 16:48:44 perdition.imap4[1]: Auth: "
+	    "127.0.0.77:1->127.0.0.1:143 client-secure=plaintext "
+	    "authorisation_id=NONE authentication_id=\"b\" "
+	    "server=\"127.0.0.1:1\" protocol=IMAP4 server-secure=plaintext "
+	    "status=\"ok\"#012z\" server=\"127.0.0.1:1143\" protocol=IMAP4 "
+	    "server-secure=plaintext status=\"failed: Re-Authentication "
+	    "Failure\"", &rec), PBSD_LOGTAIL_OTHER);
+	/* Two words before the tag: not a syslog prefix we know. */
+	T_EQ_INT(parse(PERD, "Nov 23 16:48:00 mx y perdition.pop3[2]: Auth: "
+	    "192.0.2.8:1->192.0.2.1:110 client-secure=plaintext "
+	    "authorisation_id=NONE authentication_id=\"b\" server=\"s:1\" "
+	    "protocol=POP3 server-secure=plaintext status=\"ok\"", &rec),
+	    PBSD_LOGTAIL_OTHER);
+	/* Dovecot lines need no host (Dovecot sanitises user names). */
+	expect_login(DOV, dov_imap, "127.0.0.1", PBSD_PROTO_IMAP, "alice");
 }
 
 /*
@@ -394,7 +475,7 @@ test_perdition_attacker_users(void)
 static char *
 perd_line(size_t msglen, const char *tail)
 {
-	static const char stamp[] = "Nov 23 16:48:05 perdition.pop3[1]: ";
+	static const char stamp[] = "Nov 23 16:48:05 mx perdition.pop3[1]: ";
 	static const char head[] = "Auth: 192.0.2.4:5->192.0.2.1:110 "
 	    "client-secure=plaintext authorisation_id=NONE "
 	    "authentication_id=\"";
@@ -589,10 +670,10 @@ test_feed_quarantine(void)
 	struct pbsd_logtail	lt;
 	struct got		g;
 	static const char	inj[] =
-	    "Nov 23 16:48:44 perdition.imap4[25854]: Auth: "
+	    "Nov 23 16:48:44 mx perdition.imap4[25854]: Auth: "
 	    "127.0.0.1:60694->127.0.0.1:17243 client-secure=plaintext "
 	    "authorisation_id=NONE authentication_id=\"a\n"
-	    "Nov 23 16:48:44 perdition.imap4[1]: Auth: 6.6.6.6:1->1.1.1.1:143 "
+	    "Nov 23 16:48:44 mx perdition.imap4[1]: Auth: 6.6.6.6:1->1.1.1.1:143 "
 	    "client-secure=plaintext authorisation_id=NONE "
 	    "authentication_id=\"b\" server=\"s:1\" protocol=IMAP4 "
 	    "server-secure=plaintext status=\"ok\"\n"
@@ -642,6 +723,66 @@ login_line(const char *a)
 	    "user=<u>, method=PLAIN, rip=%s, lip=127.0.0.1, mpid=1, "
 	    "secured\n", a);
 	return l;
+}
+
+/* The -F attack fed whole, byte by byte and split at every position:
+ * never a login, and the file stays refused afterwards. */
+static void
+check_nohost(struct pbsd_logtail *lt, const struct got *g)
+{
+	T_EQ_INT(g->n, 0);
+	T_EQ_INT(lt->lt_stats.ls_nohost, 3);
+	T_EQ_INT(lt->lt_stats.ls_broken, 3);
+	T_EQ_INT(lt->lt_unsafe, 1);
+}
+
+static void
+test_feed_nohost(void)
+{
+	struct pbsd_logtail	lt;
+	struct got		g;
+	struct span		s = span_from_str(perd_forged_f);
+	size_t			i, cut;
+
+	memset(&g, 0, sizeof(g));
+	pbsd_logtail_init(&lt, "/nonexistent", PERD, 0);
+	pbsd_logtail_feed(&lt, s, 1000, got_cb, &g);
+	check_nohost(&lt, &g);
+	/* A forged line with a host much later, and a real syslog line:
+	 * neither counts from this file. */
+	pbsd_logtail_feed(&lt, span_from_str(perd_ok), 100000, got_cb, &g);
+	pbsd_logtail_feed(&lt, SPAN_LIT("\n"), 100000, got_cb, &g);
+	T_EQ_INT(g.n, 0);
+	T_EQ_INT(lt.lt_stats.ls_quarantined, 1);
+	pbsd_logtail_close(&lt);
+
+	memset(&g, 0, sizeof(g));
+	pbsd_logtail_init(&lt, "/nonexistent", PERD, 0);
+	for (i = 0; i < s.len; i++) {
+		pbsd_logtail_feed(&lt, span_sub(s, i, 1), (int64_t)i * 1000,
+		    got_cb, &g);
+	}
+	check_nohost(&lt, &g);
+	pbsd_logtail_close(&lt);
+
+	for (cut = 0; cut <= s.len; cut++) {
+		memset(&g, 0, sizeof(g));
+		pbsd_logtail_init(&lt, "/nonexistent", PERD, 0);
+		pbsd_logtail_feed(&lt, span_sub(s, 0, cut), 0, got_cb, &g);
+		pbsd_logtail_feed(&lt, span_sub(s, cut, s.len - cut), 99999,
+		    got_cb, &g);
+		check_nohost(&lt, &g);
+		pbsd_logtail_close(&lt);
+	}
+	/* A Dovecot follower has no such rule. */
+	memset(&g, 0, sizeof(g));
+	pbsd_logtail_init(&lt, "/nonexistent", DOV, 0);
+	pbsd_logtail_feed(&lt, span_from_str(perd_forged_f), 0, got_cb, &g);
+	pbsd_logtail_feed(&lt, span_from_str(login_line("192.0.2.9")), 0,
+	    got_cb, &g);
+	T_EQ_INT(g.n, 1);
+	T_EQ_INT(lt.lt_unsafe, 0);
+	pbsd_logtail_close(&lt);
 }
 
 static void
@@ -717,7 +858,7 @@ test_file_missing_at_start(void)
 {
 	struct pbsd_logtail	lt;
 	struct got		g;
-	char			path[128];
+	char			path[128], link[128];
 
 	snprintf(tdir, sizeof(tdir), "/tmp/test_pbsd_logtail.XXXXXX");
 	T_ASSERT(mkdtemp(tdir) != NULL);
@@ -747,6 +888,18 @@ test_file_missing_at_start(void)
 	T_EQ_INT(lt.lt_fd, -1);
 	T_EQ_INT(lt.lt_stats.ls_open_errors, 1);
 	pbsd_logtail_close(&lt);
+	/* A symbolic link, even to the readable log, is not followed (L4):
+	 * whoever can write the log directory cannot point pbsd elsewhere. */
+	snprintf(link, sizeof(link), "%s/link", tdir);
+	T_EQ_INT(symlink(path, link), 0);
+	memset(&g, 0, sizeof(g));
+	pbsd_logtail_init(&lt, link, PERD, 1);
+	pbsd_logtail_poll(&lt, 0, got_cb, &g);
+	T_EQ_INT(lt.lt_fd, -1);
+	T_EQ_INT(lt.lt_stats.ls_open_errors, 1);
+	T_EQ_INT(g.n, 0);
+	pbsd_logtail_close(&lt);
+	(void)unlink(link);
 	(void)unlink(path);
 	(void)rmdir(tdir);
 }
@@ -822,10 +975,12 @@ static const struct harness_case cases[] = {
 	{ "perdition_real", test_perdition_real },
 	{ "perdition_attacker_users", test_perdition_attacker_users },
 	{ "perdition_truncation", test_perdition_truncation },
+	{ "perdition_nohost", test_perdition_nohost },
 	{ "line_limit", test_line_limit },
 	{ "feed_splits", test_feed_splits },
 	{ "feed_overlong", test_feed_overlong },
 	{ "feed_quarantine", test_feed_quarantine },
+	{ "feed_nohost", test_feed_nohost },
 	{ "file_follow", test_file_follow },
 	{ "file_missing_at_start", test_file_missing_at_start },
 	{ "fmt_names", test_fmt_names },

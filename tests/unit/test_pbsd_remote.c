@@ -192,16 +192,39 @@ test_pairs_and_limits(void)
 	    -1);
 	T_EQ_INT(conf("allow_uid = 0\nremote_max_connections = 1025\n", &c),
 	    -1);
-	T_EQ_INT(conf("allow_uid = 0\nremote_key = /k\n"
+	T_EQ_INT(conf("allow_uid = 0\nremote_key = /k\nremote_allow = ::1\n"
 	    "remote_listen = udp:127.0.0.1:1\nremote_listen = tcp:[::1]:1\n"
 	    "remote_listen = udp:127.0.0.1:2\n"
 	    "remote_listen = udp:127.0.0.1:3\n", &c), 0);
 	T_EQ_INT(c.pc_remote.rc_nlisten, 4);
-	T_EQ_INT(conf("allow_uid = 0\nremote_key = /k\n"
+	T_EQ_INT(conf("allow_uid = 0\nremote_key = /k\nremote_allow = ::1\n"
 	    "remote_listen = udp:127.0.0.1:1\nremote_listen = tcp:[::1]:1\n"
 	    "remote_listen = udp:127.0.0.1:2\n"
 	    "remote_listen = udp:127.0.0.1:3\n"
 	    "remote_listen = udp:127.0.0.1:4\n", &c), -1);
+}
+
+/* Review F2: a TCP listener needs remote_allow; UDP does not. */
+static void
+test_tcp_needs_allow(void)
+{
+	static struct pbsd_conf	 c;
+	static const char	 text[] = "allow_uid = 0\nremote_key = /k\n"
+	    "remote_listen = udp:127.0.0.1:1\nremote_listen = tcp:127.0.0.1:1\n";
+	const char		*errstr = NULL;
+	size_t			 line;
+
+	pbsd_conf_defaults(&c);
+	T_EQ_INT(pbsd_conf_parse(&c, (const uint8_t *)text, strlen(text),
+	    &errstr, &line), 0);
+	T_EQ_INT(pbsd_conf_check(&c, &errstr), -1);
+	T_EQ_STR(errstr, "remote_listen tcp needs remote_allow");
+	T_EQ_INT(conf("allow_uid = 0\nremote_key = /k\n"
+	    "remote_listen = tcp:[::1]:1\n", &c), -1);
+	T_EQ_INT(conf("allow_uid = 0\nremote_key = /k\n"
+	    "remote_listen = tcp:[::1]:1\nremote_allow = ::1/128\n", &c), 0);
+	T_EQ_INT(conf("allow_uid = 0\nremote_key = /k\n"
+	    "remote_listen = udp:[::1]:1\n", &c), 0);
 }
 
 static const struct harness_case cases[] = {
@@ -209,6 +232,7 @@ static const struct harness_case cases[] = {
 	{ "endpoint prefixes", test_endpoint_prefixes },
 	{ "remote_allow", test_allow },
 	{ "pairs and limits", test_pairs_and_limits },
+	{ "tcp needs remote_allow", test_tcp_needs_allow },
 };
 
 HARNESS_MAIN("test_pbsd_remote", cases)
