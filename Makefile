@@ -55,14 +55,14 @@ BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
 		  gateway/capfilter.c gateway/penalty.c $(SANDBOX_SRCS) \
 		  gateway/imap_parse.c gateway/sasl.c gateway/map.c \
 		  gateway/map_regex.c gateway/map_static.c \
-		  policy/dest.c policy/hostaddr.c
+		  policy/dest.c policy/hostaddr.c gateway/proxyproto.c
 BAILEY_LIBS	= $(TLS_LIBS) $(SANDBOX_LIBS)
 
 LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o)
 BAILEY_OBJS	= $(BAILEY_SRCS:%.c=$(BUILD)/%.o)
 
 # --- unit tests: name -> sources besides the test itself and lib/ -------
-UNIT_TESTS	= buf msg resp imap_parse sasl map config
+UNIT_TESTS	= buf msg resp imap_parse sasl map config proxyproto
 UNIT_DEPS_buf		=
 UNIT_DEPS_msg		=
 UNIT_DEPS_resp		= gateway/resp.c
@@ -70,9 +70,11 @@ UNIT_DEPS_imap_parse	= gateway/imap_parse.c
 UNIT_DEPS_sasl		= gateway/sasl.c
 UNIT_DEPS_map		= gateway/map.c gateway/map_regex.c gateway/map_static.c
 UNIT_DEPS_config	= gateway/config.c policy/dest.c policy/hostaddr.c
+UNIT_DEPS_proxyproto	= gateway/proxyproto.c policy/hostaddr.c
 
 # --- fuzz targets: name -> sources besides the target and lib/ ----------
-FUZZ_TARGETS	= imap_parse sasl map_result map_regex config resp msg
+FUZZ_TARGETS	= imap_parse sasl map_result map_regex config resp msg \
+		  proxyproto
 FUZZ_DEPS_imap_parse	= gateway/imap_parse.c
 FUZZ_DEPS_sasl		= gateway/sasl.c
 FUZZ_DEPS_map_result	= gateway/map.c gateway/map_regex.c gateway/map_static.c
@@ -80,6 +82,7 @@ FUZZ_DEPS_map_regex	= gateway/map.c gateway/map_regex.c gateway/map_static.c
 FUZZ_DEPS_config	= gateway/config.c policy/dest.c policy/hostaddr.c
 FUZZ_DEPS_resp		= gateway/resp.c
 FUZZ_DEPS_msg		=
+FUZZ_DEPS_proxyproto	= gateway/proxyproto.c policy/hostaddr.c
 
 # Fragments owned by their directories (each may add to the lists above,
 # define PBSD_BINS, TLS objects, bench binaries ...).

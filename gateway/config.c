@@ -102,6 +102,13 @@ static const struct conf_choice conf_listen_tls[] = {
 	{ NULL, 0 },
 };
 
+/* listen ... proxy-protocol [v1|v2]: without a version, both. */
+static const struct conf_choice conf_proxy_versions[] = {
+	{ "v1", LISTEN_PROXY_V1 },
+	{ "v2", LISTEN_PROXY_V2 },
+	{ NULL, 0 },
+};
+
 /* "required" is a listener's policy towards clients, not a backend's. */
 static const struct conf_choice conf_server_tls[] = {
 	{ "none", TLS_MODE_NONE },
@@ -209,6 +216,7 @@ static const struct conf_choice conf_fillers[] = {
 	{ "pin", 0 },
 	{ "name", 0 },
 	{ "forward", 0 },
+	{ "proxy-protocol", 0 },
 	{ NULL, 0 },
 };
 
@@ -217,6 +225,7 @@ static const struct conf_choice *const conf_word_tables[] = {
 	conf_log_opts, conf_log_levels, conf_bools, conf_map_types,
 	conf_fillers, conf_tls_versions, conf_verify, conf_pbsd_opts,
 	conf_cap_lists, conf_forward, conf_sandbox, conf_username,
+	conf_proxy_versions,
 };
 
 static int	conf_kw_number(struct config_parser *,
@@ -241,6 +250,9 @@ static int	conf_kw_log(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
 static int	conf_kw_listen(struct config_parser *,
+		    const struct conf_keyword *, const struct conf_token *,
+		    size_t);
+static int	conf_kw_proxy_trusted(struct config_parser *,
 		    const struct conf_keyword *, const struct conf_token *,
 		    size_t);
 static int	conf_kw_server(struct config_parser *,
@@ -304,7 +316,7 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "chroot", 1, 1, conf_kw_path, CONF_OFF(chroot), 0, 0 },
 	{ "domain-delimiter", 1, 1, conf_kw_delimiter, 0, 0, 0 },
 	{ "isolation", 1, 1, conf_kw_isolation, 0, 0, 0 },
-	{ "listen", 5, 7, conf_kw_listen, 0, 1, 65535 },
+	{ "listen", 5, 9, conf_kw_listen, 0, 1, 65535 },
 	{ "log", 2, 2, conf_kw_log, 0, 0, 0 },
 	{ "map", 2, 4, conf_kw_map, 0, 0, 0 },
 	{ "map-tls", 1, 9, conf_kw_map_tls, 0, 0, 0 },
@@ -318,6 +330,8 @@ static const struct conf_keyword conf_keywords[] = {
 	    CONF_OFF(max_per_ip), 0, 1000000 },
 	{ "pbsd", 2, 2, conf_kw_pbsd, 0, 10, 86400 },
 	{ "policy", 2, 2, conf_kw_policy, 0, 0, 0 },
+	{ "proxy-trusted", 1, CONF_MAX_TOKENS - 1, conf_kw_proxy_trusted, 0,
+	    0, 0 },
 	{ "sandbox", 1, 1, conf_kw_sandbox, 0, 0, 0 },
 	{ "server", 4, 14, conf_kw_server, 0, 1, 65535 },
 	{ "timeout", 2, 2, conf_kw_timeout, 0, 1, 86400 },
@@ -661,7 +675,57 @@ conf_listen_dup(struct config_parser *p, const struct listen_conf *l)
 	return 0;
 }
 
-/* listen imap|pop3 on ADDRESS port N [tls MODE] */
+/*
+ * The options after the port, in any order, each at most once:
+ *   tls MODE
+ *   proxy-protocol [v1|v2]
+ */
+static int
+conf_listen_opts(struct config_parser *p, const char *kw,
+    const struct conf_token *args, size_t nargs, struct listen_conf *l)
+{
+	char	show[CONF_SHOW_MAX];
+	size_t	i = 5;
+	int	v = 0, seen_tls = 0;
+
+	while (i < nargs) {
+		if (strcmp(args[i].s, "tls") == 0 && !seen_tls) {
+			if (i + 1 >= nargs) {
+				conf_err(p, "%s: missing argument after "
+				    "\"tls\"", kw);
+				return -1;
+			}
+			if (conf_choose(p, kw, "tls mode", conf_listen_tls,
+			    &args[i + 1], &v) == -1) {
+				return -1;
+			}
+			l->tls = (enum tls_mode)v;
+			seen_tls = 1;
+			i += 2;
+		} else if (strcmp(args[i].s, "proxy-protocol") == 0 &&
+		    l->proxy == 0) {
+			l->proxy = LISTEN_PROXY_V1 | LISTEN_PROXY_V2;
+			i++;
+			if (i < nargs && strcmp(args[i].s, "tls") != 0) {
+				if (conf_choose(p, kw, "proxy-protocol "
+				    "version", conf_proxy_versions, &args[i],
+				    &v) == -1) {
+					return -1;
+				}
+				l->proxy = (unsigned)v;
+				i++;
+			}
+		} else {
+			conf_err(p, "%s: expected \"tls\" or \"proxy-protocol\""
+			    " (once each) instead of \"%s\"", kw,
+			    conf_show(&args[i], show, sizeof(show)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* listen imap|pop3 on ADDRESS port N [tls MODE] [proxy-protocol [V]] */
 static int
 conf_kw_listen(struct config_parser *p, const struct conf_keyword *kw,
     const struct conf_token *args, size_t nargs)
@@ -674,10 +738,6 @@ conf_kw_listen(struct config_parser *p, const struct conf_keyword *kw,
 
 	memset(&l, 0, sizeof(l));
 	l.line = p->line;
-	if (nargs == 6) {
-		conf_missing(p, kw->name, &args[5], "tls");
-		return -1;
-	}
 	if (conf_choose(p, kw->name, "protocol", conf_protos, &args[0],
 	    &v) == -1) {
 		return -1;
@@ -704,13 +764,8 @@ conf_kw_listen(struct config_parser *p, const struct conf_keyword *kw,
 	}
 	l.port = (uint16_t)port;
 	l.tls = TLS_MODE_NONE;
-	if (nargs == 7) {
-		if (conf_expect(p, kw->name, &args[5], "tls") == -1 ||
-		    conf_choose(p, kw->name, "tls mode", conf_listen_tls,
-		    &args[6], &v) == -1) {
-			return -1;
-		}
-		l.tls = (enum tls_mode)v;
+	if (conf_listen_opts(p, kw->name, args, nargs, &l) == -1) {
+		return -1;
 	}
 	if (conf_listen_dup(p, &l)) {
 		return -1;
@@ -722,6 +777,51 @@ conf_kw_listen(struct config_parser *p, const struct conf_keyword *kw,
 	}
 	p->conf->listeners[p->conf->nlisteners++] = l;
 	return 0;
+}
+
+/*
+ * proxy-trusted PREFIX ...: the balancers allowed to send a PROXY
+ * protocol header (IPv4 or IPv6, ADDR or ADDR/LEN, policy/hostaddr.h
+ * rules).  Statements add up; a duplicate prefix is kept once.
+ */
+static int
+conf_kw_proxy_trusted(struct config_parser *p, const struct conf_keyword *kw,
+    const struct conf_token *args, size_t nargs)
+{
+	struct hostaddr_cidr	 c;
+	struct span		 t;
+	char			 show[CONF_SHOW_MAX];
+	const char		*err = "invalid";
+	size_t			 i, j;
+	int			 rv = 0;
+
+	for (i = 0; i < nargs; i++) {
+		t.p = (const uint8_t *)args[i].s;
+		t.len = args[i].len;
+		memset(&c, 0, sizeof(c));
+		if (hostaddr_cidr_parse(t, &c, &err) == -1) {
+			conf_err(p, "%s: \"%s\": %s", kw->name,
+			    conf_show(&args[i], show, sizeof(show)), err);
+			rv = -1;
+			continue;
+		}
+		for (j = 0; j < p->conf->nproxy_trusted; j++) {
+			if (memcmp(&p->conf->proxy_trusted[j], &c,
+			    sizeof(c)) == 0) {
+				break;
+			}
+		}
+		if (j < p->conf->nproxy_trusted) {
+			continue;
+		}
+		if (p->conf->nproxy_trusted >= CONF_MAX_PROXY_TRUSTED) {
+			conf_err(p, "%s: too many prefixes (max %d)",
+			    kw->name, CONF_MAX_PROXY_TRUSTED);
+			return -1;
+		}
+		p->conf->proxy_trusted[p->conf->nproxy_trusted++] = c;
+	}
+	return rv;
 }
 
 /* A host name or address: printable ASCII without spaces. */
@@ -1526,6 +1626,23 @@ conf_check_tls(struct config_parser *p)
 	}
 }
 
+/* A PROXY protocol listener believes only proxy-trusted peers. */
+static void
+conf_check_proxy(struct config_parser *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->conf->nlisteners; i++) {
+		if (p->conf->listeners[i].proxy != 0 &&
+		    p->conf->nproxy_trusted == 0) {
+			p->line = p->conf->listeners[i].line;
+			conf_err(p, "listen: proxy-protocol needs a "
+			    "proxy-trusted statement");
+			return;
+		}
+	}
+}
+
 struct config_parser *
 config_parser_new(struct bailey_conf *conf, const char *fname)
 {
@@ -1571,6 +1688,7 @@ config_parser_finish(struct config_parser **pp)
 		conf_err(p, "no listen statement");
 	}
 	conf_check_tls(p);
+	conf_check_proxy(p);
 	rv = p->errors > 0 ? -1 : 0;
 	free(p);
 	*pp = NULL;

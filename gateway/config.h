@@ -31,6 +31,12 @@
 #define CONF_MAX_HOSTNAME	256
 #define CONF_MAX_KEY		256
 #define CONF_MAX_PATH		PATH_MAX
+#define CONF_MAX_PROXY_TRUSTED	64	/* proxy-trusted prefixes */
+
+/* Inbound PROXY protocol versions of a listener (bit mask; the same
+ * values as PROXYPROTO_V1/_V2 in proxyproto.h).  0: off. */
+#define LISTEN_PROXY_V1		0x1
+#define LISTEN_PROXY_V2		0x2
 
 enum proto {
 	PROTO_IMAP = 0,
@@ -112,6 +118,7 @@ struct listen_conf {
 	uint16_t	port;
 	enum proto	proto;
 	enum tls_mode	tls;
+	unsigned	proxy;			/* LISTEN_PROXY_*, 0: off */
 	int		line;			/* for error messages */
 };
 
@@ -152,6 +159,9 @@ struct bailey_conf {
 	unsigned		timeout_handshake;	/* seconds, TLS */
 	uint16_t		backend_port[2];	/* by enum proto */
 	struct dest_policy	policy;		/* policy/dest.h */
+	/* Balancers whose PROXY protocol headers we believe. */
+	struct hostaddr_cidr	proxy_trusted[CONF_MAX_PROXY_TRUSTED];
+	size_t			nproxy_trusted;
 	char			domain_delimiter;	/* '@' */
 	/* Username rewriting before lookup and backend login. */
 	int			user_lowercase;

@@ -7,7 +7,9 @@
  * buffers (client input: SESSION_CIN_MAX; queued output: SESSION_OUT_MAX,
  * beyond which we stop reading so a client that does not read its
  * replies cannot make us buffer without bound).  TLS handshakes are
- * bounded by `timeout handshake`.
+ * bounded by `timeout handshake`, and so is the inbound PROXY protocol
+ * header on proxy-protocol listeners (only from proxy-trusted peers; its
+ * size is bounded by gateway/proxyproto.h).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -15,6 +17,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include "log.h"
 #include "session.h"
 #include "penalty.h"
+#include "proxyproto.h"
 #include "tls.h"
 #include "tlsctx.h"
 
@@ -35,6 +39,11 @@
 #define SESSION_READ_CHUNK	4096
 #define SESSION_BIN_MAX		(2 * BACKEND_MAX_LINE)
 #define SESSION_CLOSE_GRACE_MS	5000
+/* Bytes peeked at a time while reading a PROXY protocol header. */
+#define SESSION_PROXY_PEEK	256
+
+_Static_assert(LISTEN_PROXY_V1 == PROXYPROTO_V1 &&
+    LISTEN_PROXY_V2 == PROXYPROTO_V2, "listen proxy-protocol bits");
 
 const struct proto_ops *
 session_ops(const struct session *s)
@@ -80,6 +89,10 @@ session_update_events(struct session *s)
 		ev_io_events(&s->cio, session_hs_events(&s->c));
 		return;
 	}
+	if (s->phase == PH_PROXY) {
+		ev_io_events(&s->cio, EPOLLIN | EPOLLRDHUP);
+		return;
+	}
 	if ((s->phase == PH_PREAUTH || s->phase == PH_SASL) &&
 	    buf_len(&s->cout) < SESSION_OUT_PAUSE) {
 		ev |= EPOLLIN;
@@ -95,7 +108,8 @@ session_update_events(struct session *s)
 		if (s->b.hs) {
 			ev = session_hs_events(&s->b);
 		} else {
-			ev = EPOLLIN;
+			/* RDHUP as in the relay: no epoll_ctl at the switch. */
+			ev = EPOLLIN | EPOLLRDHUP;
 			if (buf_len(&s->bout) > 0 || s->b.want_write) {
 				ev |= EPOLLOUT;
 			}
@@ -237,6 +251,15 @@ session_timeout(struct ev_timer *t)
 	case PH_CLOSING:
 		session_close(s, s->reason ? s->reason : "closing-timeout");
 		return;
+	case PH_PROXY:
+		if (now >= s->hs_deadline || now >= s->login_deadline) {
+			log_info("session=%016llx client=%s:%u event=proxy-error "
+			    "error=\"no complete header in time\"",
+			    (unsigned long long)s->id, s->caddr, s->cport);
+			session_close(s, "proxy-timeout");
+			return;
+		}
+		break;
 	case PH_RELAY:
 		if (now - s->last_active >=
 		    (uint64_t)bconf->timeout_idle * 1000) {
@@ -380,6 +403,137 @@ session_tls_event(struct session *s)
 	}
 }
 
+/* ---- inbound PROXY protocol header ---------------------------------- */
+
+static void
+session_proxy_fail(struct session *s, const char *err, const char *reason)
+{
+	log_info("session=%016llx client=%s:%u event=proxy-error "
+	    "error=\"%s\"", (unsigned long long)s->id, s->caddr, s->cport,
+	    err);
+	session_close(s, reason);
+}
+
+/* Takes n header bytes, already seen with MSG_PEEK, off the socket. */
+static int
+session_proxy_drain(struct session *s, size_t n)
+{
+	uint8_t	sink[SESSION_PROXY_PEEK];
+	ssize_t	r;
+
+	while (n > 0) {
+		r = read(s->c.fd, sink, n < sizeof(sink) ? n : sizeof(sink));
+		if (r == -1 && errno == EINTR) {
+			continue;
+		}
+		if (r <= 0) {
+			return -1;
+		}
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The header is read: its source becomes the client everywhere. */
+static void
+session_proxy_done(struct session *s, const struct proxyproto_result *res)
+{
+	free(s->pp);
+	s->pp = NULL;
+	if (!res->local) {
+		if (sockaddr_fmt((const struct sockaddr *)&res->src, s->caddr,
+		    sizeof(s->caddr), &s->cport) == -1) {
+			session_close(s, "internal-error");
+			return;
+		}
+		s->laddr = res->dst;
+		s->have_laddr = 1;
+	}
+	s->proxy_local = res->local;
+	log_info("session=%016llx client=%s:%u proxy=%s:%u event=proxy "
+	    "version=%d%s", (unsigned long long)s->id, s->caddr, s->cport,
+	    s->paddr, s->pport, res->version,
+	    res->local ? " local=yes" : "");
+	s->hs_deadline = 0;
+	s->phase = PH_PREAUTH;
+	if (worker_session_admit(s) == 0 && !s->closed) {
+		session_timer_arm(s);
+	}
+}
+
+/*
+ * UNTRUSTED: the balancer's header, bounded by the parser's limits and
+ * `timeout handshake`.  Bytes are peeked and only the header's own are
+ * taken off the socket: what follows stays there for the protocol or
+ * the TLS handshake.
+ */
+static void
+session_proxy_read(struct session *s)
+{
+	uint8_t			 peek[SESSION_PROXY_PEEK];
+	struct proxyproto_result res;
+	struct span		 in;
+	const char		*err = "?";
+	size_t			 used = 0;
+	ssize_t			 n;
+	int			 rv;
+
+	for (;;) {
+		n = recv(s->c.fd, peek, sizeof(peek), MSG_PEEK);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return;
+		}
+		if (n == -1) {
+			session_close(s, "client-read-error");
+			return;
+		}
+		if (n == 0) {
+			if (s->pp->total == 0) {
+				session_close(s, "client-eof");
+			} else {
+				session_proxy_fail(s, "connection closed "
+				    "inside the header", "proxy-malformed");
+			}
+			return;
+		}
+		in.p = peek;
+		in.len = (size_t)n;
+		rv = proxyproto_feed(s->pp, in, &used, &res, &err);
+		if (rv == -1) {
+			session_proxy_fail(s, err, "proxy-malformed");
+			return;
+		}
+		if (session_proxy_drain(s, used) == -1) {
+			session_close(s, "client-read-error");
+			return;
+		}
+		if (rv == 1) {
+			session_proxy_done(s, &res);
+			return;
+		}
+	}
+}
+
+void
+session_proxy_begin(struct session *s)
+{
+	if ((s->pp = calloc(1, sizeof(*s->pp))) == NULL) {
+		fatal("calloc");
+	}
+	proxyproto_init(s->pp, s->lc->proxy);
+	(void)snprintf(s->paddr, sizeof(s->paddr), "%s", s->caddr);
+	s->pport = s->cport;
+	s->phase = PH_PROXY;
+	s->hs_deadline = ev_clock_ms() +
+	    (uint64_t)bconf->timeout_handshake * 1000;
+	session_timer_arm(s);
+	session_update_events(s);
+	session_proxy_read(s);
+}
+
 static void
 session_client_io(struct ev_io *io, uint32_t revents)
 {
@@ -395,6 +549,14 @@ session_client_io(struct ev_io *io, uint32_t revents)
 			return;
 		}
 		session_tls_event(s);
+		return;
+	}
+	if (s->phase == PH_PROXY) {
+		if (revents & EPOLLERR) {
+			session_close(s, "client-error");
+			return;
+		}
+		session_proxy_read(s);
 		return;
 	}
 	if (revents & EPOLLOUT) {
@@ -543,6 +705,20 @@ session_backend_io(struct ev_io *io, uint32_t revents)
 	session_resume(s);
 }
 
+/* The address the client connected to: the PROXY header's destination
+ * on a proxied session, else our socket's.  0 / -1. */
+static int
+session_local_sa(const struct session *s, struct sockaddr_storage *ss)
+{
+	socklen_t	len = sizeof(*ss);
+
+	if (s->have_laddr) {
+		*ss = s->laddr;
+		return 0;
+	}
+	return getsockname(s->c.fd, (struct sockaddr *)ss, &len);
+}
+
 /*
  * PROXY protocol header towards the backend (haproxy's spec, v1 text or
  * v2 binary): the client's address and the address it connected to.
@@ -554,7 +730,6 @@ session_proxy_header(struct session *s, enum forward_mode fwd)
 	static const uint8_t	sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00,
 	    0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
 	struct sockaddr_storage	cs, ls;
-	socklen_t		llen = sizeof(ls);
 	char			laddr[CONF_MAX_ADDR] = "", hdr[232];
 	uint16_t		lport = 0;
 	uint8_t			bin[16 + 36];
@@ -562,7 +737,7 @@ session_proxy_header(struct session *s, enum forward_mode fwd)
 	int			v6;
 
 	if (session_client_sa(s, &cs) == -1 ||
-	    getsockname(s->c.fd, (struct sockaddr *)&ls, &llen) == -1 ||
+	    session_local_sa(s, &ls) == -1 ||
 	    sockaddr_fmt((struct sockaddr *)&ls, laddr, sizeof(laddr),
 	    &lport) == -1) {
 		return;
@@ -678,7 +853,6 @@ session_lookup(struct session *s)
 {
 	struct msg_out		m;
 	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof(ss);
 	char			saddr[CONF_MAX_ADDR] = "";
 	uint16_t		sport = 0;
 
@@ -688,7 +862,8 @@ session_lookup(struct session *s)
 		return;
 	}
 
-	if (getsockname(s->c.fd, (struct sockaddr *)&ss, &len) == 0) {
+	/* Only maps look at the server address: no getsockname() without. */
+	if (bconf->nmaps > 0 && session_local_sa(s, &ss) == 0) {
 		(void)sockaddr_fmt((struct sockaddr *)&ss, saddr,
 		    sizeof(saddr), &sport);
 	}
@@ -714,6 +889,8 @@ session_backend_msg(struct session *s, enum backend_status st,
     const char *login_user, const char *backend, unsigned server_idx,
     const char *host, int fd)
 {
+	int	fl;
+
 	if (s->closed || s->phase != PH_LOOKUP) {
 		if (fd != -1) {
 			close(fd);
@@ -724,9 +901,14 @@ session_backend_msg(struct session *s, enum backend_status st,
 	    backend);
 	if (st == BACKEND_OK) {
 		conn_init(&s->b, fd);
-		set_nonblock(fd);
+		/* The dialer's sockets are non-blocking already; check. */
+		fl = fcntl(fd, F_GETFL);
+		if (fl == -1 || (fl & O_NONBLOCK) == 0) {
+			set_nonblock(fd);
+		}
 		memset(&s->bio, 0, sizeof(s->bio));
-		ev_io_set(&s->bio, fd, EPOLLIN, session_backend_io, s);
+		ev_io_set(&s->bio, fd, EPOLLIN | EPOLLRDHUP, session_backend_io,
+		    s);
 		s->pl->bserver = server_idx;
 		s->pl->btls = tlsctx_backend(server_idx)->mode;
 		snprintf(s->pl->bhost, sizeof(s->pl->bhost), "%s", host);
@@ -787,6 +969,12 @@ session_event_msg(struct session *s, enum msg_type type)
 {
 	struct msg_out	m;
 
+	if (s->proxy_local) {
+		return;		/* no client address: never tell pbsd */
+	}
+	if (bconf->pbsd_socket[0] == '\0') {
+		return;		/* only pbsd listens: save the parent a hop */
+	}
 	msg_init(&m, type);
 	msg_add_u64(&m, s->id);
 	msg_add_u8(&m, (uint8_t)s->proto);
@@ -845,16 +1033,20 @@ session_finish(struct session *s, const char *reason)
 static void
 session_log_end(struct session *s, const char *reason)
 {
-	char	user[2 * MAX_USER + 8];
+	char	user[2 * MAX_USER + 8], proxy[CONF_MAX_ADDR + 16] = "";
 
+	if (s->paddr[0] != '\0') {
+		(void)snprintf(proxy, sizeof(proxy), " proxy=%s:%u", s->paddr,
+		    s->pport);
+	}
 	log_info("session=%016llx client=%s:%u user=%s backend=%s in=%llu "
-	    "out=%llu duration=%.3f reason=%s", (unsigned long long)s->id,
+	    "out=%llu duration=%.3f reason=%s%s", (unsigned long long)s->id,
 	    s->caddr, s->cport,
 	    s->user ? log_escape(span_from_str(s->user), user, sizeof(user)) :
 	    "-", s->backend ? s->backend : "-",
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
 	    (double)(ev_clock_ms() - s->started) / 1000.0,
-	    reason ? reason : "unknown");
+	    reason ? reason : "unknown", proxy);
 }
 
 void
@@ -869,11 +1061,16 @@ session_close(struct session *s, const char *reason)
 		session_event_msg(s, MSG_SESSION_END);
 	}
 	ev_timer_del(&s->timer);
-	ev_io_del(&s->cio);
+	/* The client socket was accepted here and never shared: closing
+	 * it ends its epoll registration (the backend's fd came through
+	 * other processes, so it gets an explicit delete). */
+	ev_io_del_closing(&s->cio);
 	relay_free(s);
 	session_backend_drop(s);
 	conn_close(&s->c);
 	prelogin_free(s);
+	free(s->pp);
+	s->pp = NULL;
 	buf_release(&s->cin);
 	buf_release(&s->cout);
 	free(s->user);

@@ -32,6 +32,7 @@ enum phase {
 	PH_DELAY,		/* auth failure delay before the NO */
 	PH_RELAY,		/* logged in: moving bytes */
 	PH_CLOSING,		/* flushing the last reply, then close */
+	PH_PROXY,		/* reading the inbound PROXY protocol header */
 };
 
 enum sasl_mech {
@@ -53,6 +54,7 @@ struct relay_dir {
 	int		want_src;	/* waiting for the source */
 	int		src_wants_write; /* TLS source needs its fd writable */
 	int		want_dst;	/* waiting for the destination */
+	int		src_hup;	/* source hung up: read it to EOF */
 };
 
 /* Pre-login state; freed when the relay starts (idle sessions stay small). */
@@ -77,6 +79,8 @@ struct prelogin {
 	char			okline[512];	/* tagged OK text for IMAP */
 };
 
+struct proxyproto;
+
 struct session {
 	uint64_t		 id;
 	enum proto		 proto;
@@ -94,8 +98,21 @@ struct session {
 	struct prelogin		*pl;
 	struct relay_dir	 dir[2];
 	struct capfilter	*cf;		/* post-login filter, or NULL */
+	/* The client: the socket peer, or what its PROXY header says. */
 	char			 caddr[CONF_MAX_ADDR];
 	uint16_t		 cport;
+	/* PROXY protocol listeners: the balancer (socket peer), the header
+	 * parser until the header is read, and the address the client
+	 * connected to according to the header (have_laddr). */
+	char			 paddr[CONF_MAX_ADDR];	/* "" if none */
+	uint16_t		 pport;
+	struct proxyproto	*pp;
+	struct sockaddr_storage	 laddr;
+	int			 have_laddr;
+	/* A LOCAL / UNKNOWN header: caddr is the balancer, not a client,
+	 * so pbsd never hears of this session (it would grant relay to
+	 * the balancer). */
+	int			 proxy_local;
 	char			*user;		/* for the log; escaped later */
 	char			*backend;
 	uint64_t		 started;	/* ms */
@@ -173,6 +190,12 @@ const struct proto_ops *session_ops(const struct session *);
 struct session *session_new(int fd, const struct listen_conf *,
 	    const struct sockaddr *);
 void	session_start(struct session *);
+/*
+ * PROXY protocol listener, peer already found trusted: read the header
+ * (bounded by `timeout handshake`), then take its client address and
+ * hand the session to worker_session_admit().
+ */
+void	session_proxy_begin(struct session *);
 /* Says bye (a whole protocol line) and closes. */
 void	session_reject(struct session *, const char *bye, const char *reason);
 /* The client's address as a sockaddr (from s->caddr).  0 / -1. */
@@ -202,6 +225,9 @@ struct scoreboard *worker_scoreboard(void);
 const struct capfilter_conf *worker_capconf(enum proto);
 void	worker_send(const struct msg_out *);
 void	worker_session_gone(struct session *);
+/* Per-address limit on s->caddr, then session_start().  0 started, -1
+ * turned away (the session is closing). */
+int	worker_session_admit(struct session *);
 
 /* relay.c */
 void	relay_start(struct session *);

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "capfilter.h"
 #include "penalty.h"
+#include "proxyproto.h"
 #include "scoreboard.h"
 #include "session.h"
 #include "tlsctx.h"
@@ -51,6 +52,8 @@ static struct session	 *dead;
 static struct ev_timer	  alive_timer;
 static struct capfilter_conf capconf[2];
 static int		  capon[2];
+static unsigned long long proxy_untrusted;	/* refused balancers */
+static pid_t		  worker_pid;	/* for session ids; getpid() once */
 
 static void
 worker_capconf_init(void)
@@ -138,7 +141,7 @@ slot_add(struct session *s)
 	slot_gen[i]++;
 	/* pid (24 bits) | generation of the slot (16) | slot (24): unique
 	 * among live processes, and stale ids do not match a reused slot. */
-	return ((uint64_t)(getpid() & 0xffffff) << 40) |
+	return ((uint64_t)(worker_pid & 0xffffff) << 40) |
 	    ((uint64_t)(slot_gen[i] & 0xffff) << 24) | (uint64_t)i;
 }
 
@@ -206,9 +209,51 @@ over_limit(void)
 	return 0;
 }
 
+int
+worker_session_admit(struct session *s)
+{
+	struct sockaddr_storage	ss;
+
+	if (session_client_sa(s, &ss) == -1) {
+		session_close(s, "internal-error");
+		return -1;
+	}
+	if (!pen_conn_open(sb, (struct sockaddr *)&ss, bconf->max_per_ip)) {
+		session_reject(s, session_ops(s)->bye_toomany,
+		    "too-many-from-address");
+		return -1;
+	}
+	s->pen_counted = bconf->max_per_ip > 0;
+	session_start(s);
+	return 0;
+}
+
+/*
+ * A PROXY protocol listener: only a proxy-trusted peer may speak first;
+ * anyone else is closed at once, without a greeting, so that nothing
+ * answers a client that reached the port around the balancer.
+ */
+static int
+worker_proxy_accept(struct session *s, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	if (!proxyproto_trusted(bconf->proxy_trusted, bconf->nproxy_trusted,
+	    (const struct sockaddr *)ss, len)) {
+		proxy_untrusted++;
+		log_info("session=%016llx client=%s:%u event=proxy-untrusted "
+		    "refused=%llu", (unsigned long long)s->id, s->caddr,
+		    s->cport, proxy_untrusted);
+		session_close(s, "proxy-untrusted");
+		return -1;
+	}
+	session_proxy_begin(s);
+	return 0;
+}
+
 /* 0 if the session was started, -1 if it was turned away. */
 static int
-worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss)
+worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss,
+    socklen_t len)
 {
 	struct session	*s;
 	int		 on = 1;
@@ -231,14 +276,11 @@ worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss)
 		    "too-many-connections");
 		return -1;
 	}
-	if (!pen_conn_open(sb, (struct sockaddr *)ss, bconf->max_per_ip)) {
-		session_reject(s, session_ops(s)->bye_toomany,
-		    "too-many-from-address");
-		return -1;
+	if (l->lc->proxy != 0) {
+		/* The per-address limit waits for the header's address. */
+		return worker_proxy_accept(s, ss, len);
 	}
-	s->pen_counted = bconf->max_per_ip > 0;
-	session_start(s);
-	return 0;
+	return worker_session_admit(s);
 }
 
 static void
@@ -261,7 +303,8 @@ worker_accept(struct ev_io *io, uint32_t revents)
 			}
 			return;
 		}
-		if (worker_accept_one(l, fd, &ss) == 0 && per_connection) {
+		if (worker_accept_one(l, fd, &ss, len) == 0 &&
+		    per_connection) {
 			msg_init(&m, MSG_ACCEPTED);
 			msg_add_u32(&m, nsessions);
 			worker_send(&m);
@@ -380,6 +423,7 @@ worker_main(unsigned index, int slot)
 
 	worker_index = index;
 	worker_slot = slot;
+	worker_pid = getpid();
 	if ((sb = sb_attach(FD_SCOREBOARD)) == NULL) {
 		fatal("scoreboard");
 	}

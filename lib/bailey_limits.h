@@ -47,6 +47,15 @@
 /* Half-done TLS handshakes are cut after this (threat row 23). */
 #define DEF_HANDSHAKE_TIMEOUT	10
 #define DEF_MAX_CONNECTIONS	10000
+/* PROXY protocol v1 line incl. CRLF (haproxy proxy-protocol.txt 2.1:
+ * "PROXY UNKNOWN" with two full IPv6 addresses and ports is 107). */
+#define PROXY_V1_MAX		107
+/* PROXY protocol v2: the 16-bit length field (addresses + TLVs) we take.
+ * The spec allows 65535; haproxy's TLVs (SSL, unique id, AWS/Azure ids)
+ * fit well under 1024, and the whole header stays below one MSS. */
+#define PROXY_V2_MAX_LEN	1024
+/* Fixed part of a v2 header: signature, ver/cmd, family, length. */
+#define PROXY_V2_HDR		16
 /* IPC message payload (lib/msg.h). */
 #define MSG_MAX_PAYLOAD		8192
 

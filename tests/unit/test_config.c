@@ -148,7 +148,7 @@ test_keywords_sorted(void)
 		}
 		T_ASSERT(strcmp(config_keyword(i), config_keyword(i + 1)) < 0);
 	}
-	T_EQ_INT(i + 1, 30);
+	T_EQ_INT(i + 1, 31);
 	T_ASSERT(config_word(0) != NULL);
 }
 
@@ -473,14 +473,19 @@ test_listen(void)
 	expect_err("listen imap on ::1 port 143 tls\n",
 	    "listen: missing argument after \"tls\"");
 	expect_err("listen imap on ::1 port 143 ssl\n",
-	    "expected \"tls\" instead of \"ssl\"");
+	    "expected \"tls\" or \"proxy-protocol\" (once each) instead "
+	    "of \"ssl\"");
 	expect_err("listen imap on ::1 port 143 ssl yes\n",
-	    "expected \"tls\" instead of \"ssl\"");
+	    "expected \"tls\" or \"proxy-protocol\" (once each) instead "
+	    "of \"ssl\"");
 	expect_err("listen imap on ::1 port 143 tls always\n",
 	    "unknown tls mode \"always\" (expected none, starttls, "
 	    "required or implicit)");
 	expect_err("listen imap on ::1 port 143 tls none x\n",
-	    "listen: too many arguments");
+	    "listen: expected \"tls\" or \"proxy-protocol\" (once each) "
+	    "instead of \"x\"");
+	expect_err("listen imap on ::1 port 143 tls none proxy-protocol v1 "
+	    "x\n", "listen: too many arguments");
 	expect_err("listen imap on ::1\n", "listen: missing argument");
 	/* Duplicates: same address and port, however written. */
 	expect_err("listen pop3 on 127.0.0.1 port 1143\n",
@@ -507,6 +512,92 @@ test_listen(void)
 	T_EQ_INT(parse_str(c, s), -1);
 	expect_log(CONF_MAX_LISTENERS + 1, "too many listeners (max 32)");
 	T_EQ_INT(c->nlisteners, CONF_MAX_LISTENERS);
+	free(s);
+	free(c);
+}
+
+/* listen ... proxy-protocol [v1|v2] and proxy-trusted. */
+static void
+test_proxy_protocol(void)
+{
+	struct bailey_conf	*c = conf_new();
+	char			*s, *n;
+	size_t			 i;
+
+	T_EQ_INT(c->listeners[0].proxy, 0);
+	expect_ok(c, "certificate /c.pem key /k.pem\n"
+	    "proxy-trusted 10.0.0.0/8 192.0.2.7 2001:db8::/32\n"
+	    "proxy-trusted 127.0.0.1 10.0.0.0/8\n"
+	    "listen imap on ::1 port 143 proxy-protocol\n"
+	    "listen imap on ::1 port 144 proxy-protocol v1\n"
+	    "listen imap on ::1 port 993 tls implicit proxy-protocol v2\n"
+	    "listen pop3 on ::1 port 995 proxy-protocol tls implicit\n"
+	    "listen pop3 on ::1 port 996 proxy-protocol v1 tls required\n");
+	T_EQ_INT(c->nlisteners, 6);
+	T_EQ_INT(c->listeners[0].proxy, 0);
+	T_EQ_INT(c->listeners[1].proxy, LISTEN_PROXY_V1 | LISTEN_PROXY_V2);
+	T_EQ_INT(c->listeners[1].tls, TLS_MODE_NONE);
+	T_EQ_INT(c->listeners[2].proxy, LISTEN_PROXY_V1);
+	T_EQ_INT(c->listeners[3].proxy, LISTEN_PROXY_V2);
+	T_EQ_INT(c->listeners[3].tls, TLS_MODE_IMPLICIT);
+	T_EQ_INT(c->listeners[4].proxy, LISTEN_PROXY_V1 | LISTEN_PROXY_V2);
+	T_EQ_INT(c->listeners[4].tls, TLS_MODE_IMPLICIT);
+	T_EQ_INT(c->listeners[5].proxy, LISTEN_PROXY_V1);
+	T_EQ_INT(c->listeners[5].tls, TLS_MODE_REQUIRED);
+	/* Four prefixes: the duplicate 10.0.0.0/8 is kept once. */
+	T_EQ_INT(c->nproxy_trusted, 4);
+	T_EQ_INT(c->proxy_trusted[0].plen, 8);
+	T_EQ_INT(c->proxy_trusted[1].plen, 32);
+	T_EQ_INT(c->proxy_trusted[2].plen, 32);
+	T_EQ_INT(c->proxy_trusted[2].net.family, AF_INET6);
+	T_EQ_INT(c->proxy_trusted[3].plen, 32);
+
+	/* A proxy-protocol listener without trusted balancers. */
+	T_EQ_INT(parse_str(c, "listen imap on ::1 port 143\n"
+	    "listen imap on ::1 port 144 proxy-protocol\n"), -1);
+	expect_log(2, "listen: proxy-protocol needs a proxy-trusted "
+	    "statement");
+	expect_err("listen imap on ::1 port 143 proxy-protocol v3\n",
+	    "listen: unknown proxy-protocol version \"v3\" (expected v1 "
+	    "or v2)");
+	expect_err("listen imap on ::1 port 143 proxy-protocol tls\n",
+	    "listen: missing argument after \"tls\"");
+	expect_err("listen imap on ::1 port 143 proxy-protocol "
+	    "proxy-protocol\n", "listen: unknown proxy-protocol version");
+	expect_err("listen imap on ::1 port 143 proxy-protocol v1 "
+	    "proxy-protocol\n", "(once each) instead of \"proxy-protocol\"");
+	expect_err("listen imap on ::1 port 143 tls none tls none\n",
+	    "(once each) instead of \"tls\"");
+	expect_err("proxy-trusted\n", "proxy-trusted: missing argument");
+	expect_err("proxy-trusted 10.0.0.1/8\n",
+	    "proxy-trusted: \"10.0.0.1/8\": ");
+	expect_err("proxy-trusted 10.0.0.0/33\n", "proxy-trusted: "
+	    "\"10.0.0.0/33\": ");
+	expect_err("proxy-trusted lb.example.net\n",
+	    "proxy-trusted: \"lb.example.net\": ");
+	expect_err("proxy-trusted ::ffff:10.0.0.1\n",
+	    "proxy-trusted: \"::ffff:10.0.0.1\": ");
+	expect_err("proxy-trusted [::1]\n", "proxy-trusted: \"[::1]\": ");
+	expect_err("proxy-trusted 127.0.0.1 010.0.0.1\n",
+	    "proxy-trusted: \"010.0.0.1\": ");
+	/* CONF_MAX_PROXY_TRUSTED prefixes, and one more. */
+	s = NULL;
+	for (i = 0; i < CONF_MAX_PROXY_TRUSTED + 1; i++) {
+		if (asprintf(&n, "%sproxy-trusted 10.0.%zu.0/24\n",
+		    s ? s : "", i) == -1) {
+			exit(2);
+		}
+		free(s);
+		s = n;
+		if (i == CONF_MAX_PROXY_TRUSTED - 1) {
+			expect_ok(c, s);
+			T_EQ_INT(c->nproxy_trusted, CONF_MAX_PROXY_TRUSTED);
+		}
+	}
+	T_EQ_INT(parse_str(c, s), -1);
+	expect_log(CONF_MAX_PROXY_TRUSTED + 1,
+	    "proxy-trusted: too many prefixes (max 64)");
+	T_EQ_INT(c->nproxy_trusted, CONF_MAX_PROXY_TRUSTED);
 	free(s);
 	free(c);
 }
@@ -1191,6 +1282,7 @@ static const struct harness_case cases[] = {
 	{ "delimiter", test_delimiter },
 	{ "log", test_log },
 	{ "listen", test_listen },
+	{ "proxy_protocol", test_proxy_protocol },
 	{ "server", test_server },
 	{ "map", test_map },
 	{ "backend_port", test_backend_port },
