@@ -47,6 +47,7 @@ endif
 # --- sources: explicit lists, so a new file in a privileged role shows ----
 LIB_SRCS	= lib/buf.c lib/log.c lib/msg.c lib/ev.c
 BAILEY_SRCS	= gateway/bailey.c gateway/parent.c gateway/spawn.c \
+		  gateway/spawner.c \
 		  gateway/config.c gateway/lookup.c gateway/dialer.c \
 		  gateway/worker.c gateway/session.c gateway/imap.c \
 		  gateway/pop3.c gateway/relay.c gateway/resp.c \
@@ -94,6 +95,26 @@ FUZZ_DEPS_proxyproto	= gateway/proxyproto.c policy/hostaddr.c
 -include tests/bench/bench.mk
 -include image/image.mk
 .DEFAULT_GOAL := all
+
+# Test build: the same sources with -DBAILEY_TESTHOOKS (own objects), plus
+# gateway/testhooks.c in front of the command parsers (--wrap).  Only for
+# tests/e2e/test_forbidden_syscall.py; never installed.
+TESTHOOKS_BIN	= $(BUILD)/testhooks/bailey
+TESTHOOKS_OBJS	= $(BAILEY_SRCS:%.c=$(BUILD)/testhooks/%.o) \
+		  $(LIB_SRCS:%.c=$(BUILD)/testhooks/%.o) \
+		  $(BUILD)/testhooks/gateway/testhooks.o
+TESTHOOKS_WRAP	= -Wl,--wrap=imap_verb,--wrap=pop3_cmd_parse
+
+$(BUILD)/testhooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DBAILEY_TESTHOOKS -c $< -o $@
+
+$(BUILD)/testhooks/gateway/tls.o: ALL_CFLAGS := \
+    $(patsubst -I%,-iquote %,$(ALL_CFLAGS)) $(TLS_CFLAGS)
+$(BUILD)/testhooks/gateway/tls.o: $(MBEDTLS_STAMP)
+
+$(TESTHOOKS_BIN): $(TESTHOOKS_OBJS)
+	$(CC) $(LDFLAGS_H) $(TESTHOOKS_WRAP) -o $@ $^ $(BAILEY_LIBS)
 
 .PHONY: all check unit fuzz-replay e2e demo deps install clean lint man-lint \
 	fuzz bench help
@@ -150,13 +171,14 @@ image-test: all
 	@BAILEY_BUILD=$(abspath $(BUILD)) BAILEY_TEST_TIMEOUT=900 \
 	    scripts/run-e2e.sh tests/image
 
-e2e: all
+e2e: all $(TESTHOOKS_BIN)
 	@BAILEY_BUILD=$(abspath $(BUILD)) scripts/run-e2e.sh
 
 # The README's test command.  Installs what is missing first.
 check:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(REPLAY_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(REPLAY_BINS) \
+	    $(TESTHOOKS_BIN)
 	@scripts/check.sh $(BUILD)
 
 demo:

@@ -2,8 +2,9 @@
  * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
  *
  * bailey: main() for every role, and the parent.  The parent starts as
- * root, reads the configuration, binds the listeners, and re-executes
- * itself once per child role (lookup, dialer, workers).  It never reads a
+ * root, reads the configuration, binds the listeners, forks the root
+ * spawner and drops to its own sandbox; the spawner re-executes bailey
+ * once per child role (lookup, dialer, workers).  It never reads a
  * client byte: it only routes small typed messages (lookup -> dialer ->
  * worker, so a worker never chooses where it connects), supervises and
  * restarts children, reloads on SIGHUP and drains on SIGTERM.  It trusts
@@ -260,8 +261,9 @@ usage(int status)
 	    "  -n       check the configuration, print \"configuration OK\"\n"
 	    "  -V       print the version\n"
 	    "  -v       more verbose logging (repeatable)\n"
-	    "Child roles run in a sandbox (unprivileged user, chroot, no\n"
-	    "capabilities, seccomp): see \"sandbox\" in bailey.conf(5).\n",
+	    "Every role but a small root spawner runs in a sandbox\n"
+	    "(unprivileged user, chroot, no capabilities, seccomp): see\n"
+	    "\"sandbox\" in bailey.conf(5).\n",
 	    BAILEY_CONF);
 	exit(status);
 }
@@ -354,6 +356,12 @@ main(int argc, char *argv[])
 	if (optind != argc) {
 		usage(1);
 	}
+#ifdef BAILEY_TESTHOOKS
+	if (role == ROLE_PARENT) {
+		fprintf(stderr, "bailey: TEST BUILD with test hooks "
+		    "(gateway/testhooks.c): never run it in production\n");
+	}
+#endif
 	if (role != ROLE_PARENT) {
 		child_start(role, index, slot, debug, verbose);
 	}

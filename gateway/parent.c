@@ -1,8 +1,12 @@
 /*
  * Copyright (c) 2026 The Bailey authors.  ISC licence, see LICENSE.
  *
- * parent: supervision and message routing.  Runs as root and never reads
- * client bytes.  A worker asks for a backend with MSG_LOOKUP; the parent
+ * parent: supervision and message routing.  Starts as root (reads the
+ * configuration, binds the listeners, forks the spawner), then runs as the
+ * configured user with no capabilities under its own seccomp filter (no
+ * fork, exec, open, bind or connect: docs/sandbox.md); children come from
+ * the spawner.  It never reads client bytes.  A worker asks for a backend
+ * with MSG_LOOKUP; the parent
  * asks lookup, turns the answer (or the default servers, round robin) into
  * a candidate list, asks the dialer to connect, and hands the connected
  * socket to the worker.  Workers are not trusted: a malformed message from
@@ -109,6 +113,7 @@ static void	parent_child_io(struct ev_io *, uint32_t);
 static void	child_send(struct child *, const struct msg_out *, int);
 static void	parent_shutdown(void);
 static void	pool_check(void);
+static void	spawner_gone(int);
 
 /* ---- children table ------------------------------------------------ */
 
@@ -225,9 +230,6 @@ spawn_role(enum role role, unsigned index)
 	}
 	c = spawn_child(role, index, slot, gen_cur, conffd_cur, sbfd, khfd,
 	    lfds, nlfds);
-	if (khfd != -1) {
-		close(khfd);
-	}
 	if (c != NULL) {
 		children_add(c);
 	} else if (slot >= 0) {
@@ -766,177 +768,6 @@ genconf_gc(void)
 	}
 }
 
-/* Cipher suite names, checked by making a throwaway context. */
-static int
-check_suites(const struct suite_list *l, int client)
-{
-	const char		*names[CONF_MAX_SUITES + 1], *err = NULL;
-	struct tls_server_opts	 so;
-	struct tls_client_opts	 co;
-	struct tls_server	*srv;
-	struct tls_client	*cli;
-	size_t			 i;
-
-	if (l->n == 0) {
-		return 0;
-	}
-	for (i = 0; i < l->n; i++) {
-		names[i] = l->name[i];
-	}
-	names[l->n] = NULL;
-	memset(&so, 0, sizeof(so));
-	memset(&co, 0, sizeof(co));
-	if (client) {
-		co.ciphers = names;
-		co.verify = TLS_VERIFY_INSECURE;
-		if ((cli = tls_client_new(&co, &err)) == NULL) {
-			log_warnx("backend-tls-ciphers: %s", err);
-			return -1;
-		}
-		tls_client_free(&cli);
-		return 0;
-	}
-	so.ciphers = names;
-	so.no_tickets = 1;
-	if ((srv = tls_server_new(&so, &err)) == NULL) {
-		log_warnx("tls-ciphers: %s", err);
-		return -1;
-	}
-	tls_server_free(&srv);
-	return 0;
-}
-
-/*
- * Certificates are public: the parent checks them now so that a bad one
- * is a start-up error.  Keys are read by the keyholder only.
- */
-static int
-check_certs(const struct bailey_conf *c)
-{
-	const char	*err = NULL;
-	size_t		 i;
-	int		 ec;
-
-	if (c->ncerts == 0 && c->tls_ciphers.n == 0 &&
-	    c->backend_tls_ciphers.n == 0) {
-		return 0;
-	}
-	if (tls_init(&err) == -1) {
-		log_warnx("tls: %s", err);
-		return -1;
-	}
-	if (check_suites(&c->tls_ciphers, 0) == -1 ||
-	    check_suites(&c->backend_tls_ciphers, 1) == -1) {
-		return -1;
-	}
-	for (i = 0; i < c->ncerts; i++) {
-		if ((ec = tls_cert_file_is_ecdsa(c->certs[i].chain, &err)) ==
-		    -1) {
-			log_warnx("certificate %s: %s", c->certs[i].chain, err);
-			return -1;
-		}
-		if (!ec && !c->tls_rsa_in_worker) {
-			log_warnx("certificate %s: not an ECDSA key; the keyholder "
-			    "can only keep ECDSA keys out of the workers (use "
-			    "one, or set tls-rsa-in-worker yes)",
-			    c->certs[i].chain);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Loads every map once, so a broken map is an error now, not a child
- * restarting in a loop later.  0 / -1 (map_open logged why). */
-static int
-check_maps(const struct bailey_conf *c)
-{
-	struct map	*m;
-	size_t		 i;
-
-	for (i = 0; i < c->nmaps; i++) {
-		if ((m = map_open(&c->maps[i])) == NULL) {
-			return -1;
-		}
-		map_close(&m);
-	}
-	return 0;
-}
-
-static int
-bind_one(const struct listen_conf *l)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len;
-	int			fd, on = 1;
-
-	if (sockaddr_parse(l->addr, l->port, &ss, &len) == -1) {
-		log_warnx("listen %s: not a numeric address", l->addr);
-		return -1;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		log_warn("socket");
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (ss.ss_family == AF_INET6) {
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-		    sizeof(on));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(fd, 1024) == -1) {
-		log_warn("listen on %s port %u", l->addr, l->port);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Binds the listeners of nc, reusing sockets of oc for the same address. */
-static int
-bind_listeners(const struct bailey_conf *nc, const struct bailey_conf *oc,
-    int *fds)
-{
-	size_t	i, j;
-
-	for (i = 0; i < nc->nlisteners; i++) {
-		fds[i] = -1;
-		for (j = 0; oc != NULL && j < oc->nlisteners; j++) {
-			if (strcmp(oc->listeners[j].addr,
-			    nc->listeners[i].addr) == 0 &&
-			    oc->listeners[j].port == nc->listeners[i].port &&
-			    lfds[j] != -1) {
-				fds[i] = fcntl(lfds[j], F_DUPFD_CLOEXEC, 0);
-				break;
-			}
-		}
-		if (fds[i] == -1 && (fds[i] = bind_one(&nc->listeners[i])) ==
-		    -1) {
-			while (i-- > 0) {
-				close(fds[i]);
-			}
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-make_conffd(const char *text, size_t len)
-{
-	int	fd;
-
-	if ((fd = memfd_create("bailey.conf", MFD_CLOEXEC)) == -1) {
-		fatal("memfd_create");
-	}
-	if (write(fd, text, len) != (ssize_t)len) {
-		fatal("memfd write");
-	}
-	return fd;
-}
-
 static void
 spawn_generation(void)
 {
@@ -991,41 +822,90 @@ pool_check(void)
 	}
 }
 
-static void
-parent_reload(void)
+/* Reads a configuration memfd from the spawner; fatal on failure. */
+static char *
+parent_read_conf(int fd, size_t len)
+{
+	char	*text;
+
+	if ((text = malloc(len + 1)) == NULL) {
+		fatal("malloc");
+	}
+	if (pread(fd, text, len, 0) != (ssize_t)len) {
+		fatal("configuration from the spawner");
+	}
+	text[len] = '\0';
+	return text;
+}
+
+/*
+ * The new configuration: with a spawner, it reads, checks and binds
+ * (root) and hands over the text, which the parent parses again (the same
+ * trusted text; failing now would be a broken invariant).
+ */
+static struct bailey_conf *
+parent_load_conf(int *conffd_r)
 {
 	struct bailey_conf	*nc;
 	char			*text;
 	size_t			 len, i;
-	int			 nfds[CONF_MAX_LISTENERS];
+	int			 nfds[CONF_MAX_LISTENERS], fd;
 
-	log_info("reloading %s", conf_path);
-	if (config_read_file(conf_path, &text, &len) == -1) {
-		return;
-	}
 	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
 		fatal("calloc");
 	}
 	config_defaults(nc);
+	if (spawn_spawner_pid() != -1) {
+		if (spawn_conf_reload(&fd, &len) == -1) {
+			free(nc);
+			return NULL;
+		}
+		text = parent_read_conf(fd, len);
+		if (config_parse(nc, conf_path, text, len) == -1) {
+			fatalx("the spawner's configuration does not parse");
+		}
+		free(text);
+		*conffd_r = fd;
+		return nc;
+	}
+	log_info("reloading %s", conf_path);
+	if (config_read_file(conf_path, &text, &len) == -1) {
+		free(nc);
+		return NULL;
+	}
 	if (config_parse(nc, conf_path, text, len) == -1 ||
-	    check_maps(nc) == -1 || check_certs(nc) == -1 ||
-	    bind_listeners(nc, conf_cur, nfds) == -1) {
-		log_warnx("reload failed; keeping the running configuration");
+	    conf_check(nc) == -1 ||
+	    conf_bind_listeners(nc, conf_cur, lfds, nfds) == -1) {
 		free(text);
 		free(nc);
-		return;
-	}
-	for (i = 0; i < nchildren; i++) {
-		child_drain(children[i]);
+		return NULL;
 	}
 	for (i = 0; i < nlfds; i++) {
 		close(lfds[i]);
 	}
 	memcpy(lfds, nfds, sizeof(nfds[0]) * nc->nlisteners);
 	nlfds = nc->nlisteners;
-	close(conffd_cur);
-	conffd_cur = make_conffd(text, len);
+	*conffd_r = conf_memfd(text, len);
 	free(text);
+	return nc;
+}
+
+static void
+parent_reload(void)
+{
+	struct bailey_conf	*nc;
+	size_t			 i;
+	int			 fd;
+
+	if ((nc = parent_load_conf(&fd)) == NULL) {
+		log_warnx("reload failed; keeping the running configuration");
+		return;
+	}
+	for (i = 0; i < nchildren; i++) {
+		child_drain(children[i]);
+	}
+	close(conffd_cur);
+	conffd_cur = fd;
 	conf_cur = nc;
 	bconf = nc;
 	gen_cur++;
@@ -1038,10 +918,17 @@ parent_reload(void)
 static void
 child_exit_log(struct child *c, int status)
 {
+	const char	*abbrev;
+	int		 sig;
+
 	if (WIFSIGNALED(status)) {
-		log_warnx("%s %u (pid %d) killed by signal %d (%s)",
-		    role_name(c->role), c->index, (int)c->pid,
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+		sig = WTERMSIG(status);
+		abbrev = sigabbrev_np(sig);
+		log_warnx("%s %u (pid %d) killed by signal %d (SIG%s, %s)%s",
+		    role_name(c->role), c->index, (int)c->pid, sig,
+		    abbrev != NULL ? abbrev : "?", strsignal(sig),
+		    sig == SIGSYS ? ": a system call its seccomp filter "
+		    "forbids" : "");
 	} else if (WEXITSTATUS(status) != 0 && !c->draining) {
 		log_warnx("%s %u (pid %d) exited with status %d",
 		    role_name(c->role), c->index, (int)c->pid,
@@ -1119,6 +1006,9 @@ reap_children(void)
 			}
 		}
 		if (i == nchildren) {
+			if (pid == spawn_spawner_pid()) {
+				spawner_gone(status);
+			}
 			continue;
 		}
 		c = children[i];
@@ -1170,6 +1060,27 @@ reap_children(void)
 	}
 }
 
+/* Without the spawner no child can be made: stop (the children drain). */
+static void
+spawner_gone(int status)
+{
+	spawn_spawner_close();
+	if (shutting_down) {
+		log_debug("spawner (pid %d) exited", (int)spawn_spawner_pid());
+		return;
+	}
+	if (WIFSIGNALED(status)) {
+		log_warnx("spawner (pid %d) killed by signal %d (%s); stopping",
+		    (int)spawn_spawner_pid(), WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	} else {
+		log_warnx("spawner (pid %d) exited with status %d; stopping",
+		    (int)spawn_spawner_pid(), WEXITSTATUS(status));
+	}
+	startup_failed = 1;
+	parent_shutdown();
+}
+
 static void
 parent_post(void)
 {
@@ -1205,6 +1116,8 @@ parent_shutdown(void)
 		close(lfds[i]);
 		lfds[i] = -1;
 	}
+	/* Its copies of the listeners go with it; nothing is spawned now. */
+	spawn_spawner_close();
 	for (i = 0; i < nchildren; i++) {
 		child_drain(children[i]);
 	}
@@ -1240,6 +1153,50 @@ parent_signal(struct ev_io *io, uint32_t revents)
 	}
 }
 
+/*
+ * The spawner takes the privileges and the listeners; the parent drops
+ * to the configured user (when root), loses every capability and locks
+ * itself in (SB_SUPERVISOR: no fork, exec, open, bind, connect).  Not
+ * chrooted: pbsd is reached by socket path (sendto), and without open(2)
+ * a chroot would add little (docs/sandbox.md).
+ */
+static void
+parent_sandbox(int sfd)
+{
+	struct sandbox_opts	o;
+	int			keep[5], chfd;
+	size_t			i;
+	pid_t			pid;
+
+	pid = spawner_start(conf_path, conf_cur, conffd_cur, sbfd, lfds,
+	    nlfds, &chfd);
+	spawn_use_spawner(chfd, pid);
+	log_debug("spawner pid %d", (int)pid);
+	for (i = 0; i < nlfds; i++) {
+		close(lfds[i]);
+		lfds[i] = -1;
+	}
+	nlfds = 0;
+	/* Made now: socket(2) is not in the parent's filter. */
+	if ((pbsd_fd = pbsd_client_socket()) == -1) {
+		fatal("pbsd socket");
+	}
+	keep[0] = sfd;
+	keep[1] = chfd;
+	keep[2] = conffd_cur;
+	keep[3] = sbfd;
+	keep[4] = pbsd_fd;
+	memset(&o, 0, sizeof(o));
+	o.keep_fds = keep;
+	o.nkeep = sizeof(keep) / sizeof(keep[0]);
+	o.keep_syslog = 1;
+	o.debug = conf_cur->sandbox == SANDBOX_DEBUG;
+	if (getuid() == 0 || geteuid() == 0) {
+		o.user = conf_cur->user;
+	}
+	(void)sandbox_enter(SB_SUPERVISOR, &o);
+}
+
 static void
 raise_nofile(void)
 {
@@ -1269,7 +1226,7 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	}
 	config_defaults(conf_cur);
 	ok = config_parse(conf_cur, conffile, text, len) == 0 &&
-	    check_maps(conf_cur) == 0 && check_certs(conf_cur) == 0;
+	    conf_check(conf_cur) == 0;
 	if (!ok || noaction) {
 		free(text);
 		free(conf_cur);
@@ -1297,21 +1254,22 @@ parent_main(const char *conffile, int debug, int noaction, int verbose)
 	    (sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
 		fatal("signalfd");
 	}
-	if (bind_listeners(conf_cur, NULL, lfds) == -1) {
+	if (conf_bind_listeners(conf_cur, NULL, NULL, lfds) == -1) {
 		fatalx("cannot bind the listeners");
 	}
 	nlfds = conf_cur->nlisteners;
-	/* Capabilities cut to what spawning needs; no seccomp filter here
-	 * (children would inherit it): docs/sandbox.md. */
-	if (conf_cur->sandbox != SANDBOX_OFF) {
-		(void)sandbox_enter(SB_PARENT, NULL);
-	}
-	conffd_cur = make_conffd(text, len);
+	conffd_cur = conf_memfd(text, len);
 	free(text);
 	sbfd = sb_create(&sb);
 	sb_ticket_rotate(sb);
 	genconf_add(gen_cur, conf_cur);
 	spawn_set_args(debug, verbose);
+	if (conf_cur->sandbox != SANDBOX_OFF) {
+		parent_sandbox(sfd);
+	} else {
+		log_warnx("sandbox off: the parent stays root and unconfined "
+		    "and forks its children itself");
+	}
 	ev_init();
 	ev_set_post_hook(parent_post);
 	ev_timer_init(&drain_timer, drain_expired, NULL);

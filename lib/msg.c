@@ -42,6 +42,10 @@ static const char *const msg_names[MSG_TYPE_MAX] = {
 	[MSG_KH_CHANNEL] = "kh-channel",
 	[MSG_KH_SIGN] = "kh-sign",
 	[MSG_KH_SIG] = "kh-sig",
+	[MSG_SPAWN] = "spawn",
+	[MSG_SPAWNED] = "spawned",
+	[MSG_CONF_RELOAD] = "conf-reload",
+	[MSG_CONF] = "conf",
 };
 
 _Static_assert(sizeof(msg_names) / sizeof(msg_names[0]) == MSG_TYPE_MAX,

@@ -19,7 +19,7 @@
 
 #include "bailey_limits.h"
 
-#define MSG_VERSION	5
+#define MSG_VERSION	6
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -84,6 +84,27 @@ enum msg_type {
 	/* keyholder -> worker.  u32 request id, u8 status (0 ok), data
 	 * DER signature. */
 	MSG_KH_SIG,
+	/*
+	 * parent -> spawner.  u8 role (enum role: lookup, dialer, worker,
+	 * keyholder), u32 index, u16 scoreboard slot (0xffff: none); with
+	 * the worker's keyholder channel as fd (workers only, optional).
+	 * The spawner answers with MSG_SPAWNED.
+	 */
+	MSG_SPAWN,
+	/*
+	 * spawner -> parent.  u8 status (0 ok), u32 pid; on success with the
+	 * parent's end of the new child's channel as fd.
+	 */
+	MSG_SPAWNED,
+	/* parent -> spawner.  Empty.  Reread, check and bind the
+	 * configuration file (SIGHUP); answered with MSG_CONF. */
+	MSG_CONF_RELOAD,
+	/*
+	 * spawner -> parent.  u8 status (0 ok: the spawner has switched to
+	 * the new listeners), u32 length of the text; on success with a
+	 * memfd holding the configuration text as fd.
+	 */
+	MSG_CONF,
 	MSG_TYPE_MAX
 };
 

@@ -50,7 +50,7 @@
 #define SB_RC_LL_RO	0x08u	/* landlock: read opts->ro_paths only */
 #define SB_RC_LL_SYS	0x10u	/* landlock: read system dirs */
 #define SB_RC_EMPTYROOT	0x20u	/* chroot dir must be empty */
-#define SB_RC_PARENT	0x40u	/* stays root, keeps its fds */
+#define SB_RC_ROOT	0x40u	/* stays root (spawner), no filter */
 
 struct sb_role_conf {
 	const char	*rc_name;
@@ -59,20 +59,21 @@ struct sb_role_conf {
 };
 
 /*
- * What the parent keeps so that it can spawn children that sandbox
- * themselves (SETUID, SETGID, SETPCAP, SYS_CHROOT), read admin files
- * (DAC_*), bind low ports on reload, signal its unprivileged children
- * and raise NOFILE.
+ * What the spawner keeps: its children are executed with at most these
+ * (no_new_privs) and need SETUID, SETGID, SETPCAP and SYS_CHROOT to lock
+ * themselves in, DAC_OVERRIDE and DAC_READ_SEARCH to read root-only
+ * keys, maps and configuration (the spawner too, on reload), and the
+ * spawner binds low ports on reload (NET_BIND_SERVICE).  Gone since the
+ * parent no longer forks: CHOWN, FOWNER, KILL (the parent signals its
+ * children as their own user), SYS_RESOURCE (NOFILE is raised before).
  */
-#define SB_PARENT_CAPS							\
-	(SB_CAP(CAP_CHOWN) | SB_CAP(CAP_DAC_OVERRIDE) |			\
-	SB_CAP(CAP_DAC_READ_SEARCH) | SB_CAP(CAP_FOWNER) |		\
-	SB_CAP(CAP_KILL) | SB_CAP(CAP_SETGID) | SB_CAP(CAP_SETUID) |	\
-	SB_CAP(CAP_SETPCAP) | SB_CAP(CAP_NET_BIND_SERVICE) |		\
-	SB_CAP(CAP_SYS_CHROOT) | SB_CAP(CAP_SYS_RESOURCE))
+#define SB_SPAWNER_CAPS							\
+	(SB_CAP(CAP_DAC_OVERRIDE) | SB_CAP(CAP_DAC_READ_SEARCH) |	\
+	SB_CAP(CAP_SETGID) | SB_CAP(CAP_SETUID) | SB_CAP(CAP_SETPCAP) |	\
+	SB_CAP(CAP_NET_BIND_SERVICE) | SB_CAP(CAP_SYS_CHROOT))
 
 static const struct sb_role_conf sb_roles[SB_ROLE_MAX] = {
-	[SB_PARENT] = { "parent", SB_RC_PARENT, SB_PARENT_CAPS },
+	[SB_SPAWNER] = { "spawner", SB_RC_ROOT, SB_SPAWNER_CAPS },
 	[SB_LOOKUP] = { "lookup", SB_RC_NPROC0 | SB_RC_FSIZE0 |
 	    SB_RC_LL_RO, 0 },
 	[SB_DIALER] = { "dialer", SB_RC_NPROC0 | SB_RC_FSIZE0 |
@@ -84,6 +85,8 @@ static const struct sb_role_conf sb_roles[SB_ROLE_MAX] = {
 	[SB_PBSD] = { "pbsd", SB_RC_NPROC0, 0 },
 	[SB_NFT] = { "nft", SB_RC_NPROC0 | SB_RC_FSIZE0 | SB_RC_LL_NONE,
 	    SB_CAP(CAP_NET_ADMIN) },
+	[SB_SUPERVISOR] = { "parent", SB_RC_NPROC0 | SB_RC_FSIZE0 |
+	    SB_RC_LL_NONE, 0 },
 };
 
 /* The dialer's resolver reads these (resolv.conf may point into /run). */
@@ -117,9 +120,9 @@ sandbox_role_name(enum sandbox_role role)
 }
 
 uint64_t
-sandbox_parent_caps(void)
+sandbox_spawner_caps(void)
 {
-	return SB_PARENT_CAPS;
+	return SB_SPAWNER_CAPS;
 }
 
 /* ---- 1. descriptors --------------------------------------------------- */
@@ -237,14 +240,14 @@ sb_resolve_user(struct sb_ctx *c)
 
 	c->was_root = geteuid() == 0 || getuid() == 0;
 	if (c->opts->user == NULL) {
-		if (c->was_root && !(c->rc->rc_flags & SB_RC_PARENT)) {
+		if (c->was_root && !(c->rc->rc_flags & SB_RC_ROOT)) {
 			fatalx("sandbox: %s: no user to run as, and root "
 			    "will not do", c->rc->rc_name);
 		}
 		return;
 	}
-	if (c->rc->rc_flags & SB_RC_PARENT) {
-		fatalx("sandbox: the parent keeps its user");
+	if (c->rc->rc_flags & SB_RC_ROOT) {
+		fatalx("sandbox: the %s keeps its user", c->rc->rc_name);
 	}
 	rv = getpwnam_r(c->opts->user, &c->pw, c->pwbuf, sizeof(c->pwbuf),
 	    &res);
@@ -301,7 +304,7 @@ sb_rlimits(const struct sb_ctx *c)
 	struct rlimit	rl;
 
 	sb_setrlimit(RLIMIT_CORE, 0, "CORE");
-	if (c->rc->rc_flags & SB_RC_PARENT) {
+	if (c->rc->rc_flags & SB_RC_ROOT) {
 		return;
 	}
 	sb_setrlimit(RLIMIT_MEMLOCK, 0, "MEMLOCK");
@@ -365,7 +368,7 @@ sb_chroot(const struct sb_ctx *c)
 	if (dir == NULL) {
 		return;
 	}
-	if ((c->rc->rc_flags & SB_RC_PARENT) || !c->was_root) {
+	if ((c->rc->rc_flags & SB_RC_ROOT) || !c->was_root) {
 		fatalx("sandbox: %s: cannot chroot", c->rc->rc_name);
 	}
 	sb_check_root_dir(c, dir);
@@ -442,7 +445,7 @@ sb_caps(const struct sb_ctx *c)
 		}
 		if (cap_get_flag(cur, v, CAP_PERMITTED, &have) == -1 ||
 		    have != CAP_SET) {
-			if (!(c->rc->rc_flags & SB_RC_PARENT)) {
+			if (!(c->rc->rc_flags & SB_RC_ROOT)) {
 				fatalx("sandbox: %s: capability %d missing",
 				    c->rc->rc_name, (int)v);
 			}
@@ -780,13 +783,11 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *opts)
 	 * ptrace, none of which a sandboxed role has.  Check now; the exit
 	 * check is then skipped (leaks made after this point go unseen).
 	 */
-	if (!(c->rc->rc_flags & SB_RC_PARENT)) {
+	if (!(c->rc->rc_flags & SB_RC_ROOT)) {
 		__lsan_do_leak_check();
 	}
 #endif
-	if (!(c->rc->rc_flags & SB_RC_PARENT)) {
-		sb_close_fds(c->opts);
-	}
+	sb_close_fds(c->opts);
 	sb_resolve_user(c);
 	if ((c->statusfd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) ==
 	    -1) {
@@ -827,7 +828,7 @@ sandbox_status_check(const struct sandbox_status *st,
 		*errstr_r = "field missing";
 		return -1;
 	}
-	for (i = 0; i < 4 && !(rc->rc_flags & SB_RC_PARENT); i++) {
+	for (i = 0; i < 4 && !(rc->rc_flags & SB_RC_ROOT); i++) {
 		if (st->uid[i] == 0 || st->gid[i] == 0) {
 			*errstr_r = "uid or gid 0";
 			return -1;
@@ -841,7 +842,7 @@ sandbox_status_check(const struct sandbox_status *st,
 		*errstr_r = "capabilities beyond the role's";
 		return -1;
 	}
-	if (!(rc->rc_flags & SB_RC_PARENT) && (st->cap_prm != keep ||
+	if (!(rc->rc_flags & SB_RC_ROOT) && (st->cap_prm != keep ||
 	    st->cap_eff != keep)) {
 		*errstr_r = "the role's capabilities are missing";
 		return -1;

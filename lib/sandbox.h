@@ -18,13 +18,14 @@
 #include "buf.h"
 
 enum sandbox_role {
-	SB_PARENT = 0,	/* bailey parent: spawn caps only, no filter */
+	SB_SPAWNER = 0,	/* bailey's spawner: root, spawn caps, no filter */
 	SB_LOOKUP,	/* maps: read-only files, parent channel only */
 	SB_DIALER,	/* resolver + outbound TCP, no file writes */
 	SB_WORKER,	/* sessions: no open, socket, connect, exec, fork */
 	SB_KEYHOLDER,	/* TLS keys: its channels, nothing else */
 	SB_PBSD,	/* pbsd: its db directory, its sockets */
 	SB_NFT,		/* pbsd's nft helper: CAP_NET_ADMIN, netlink */
+	SB_SUPERVISOR,	/* bailey parent: unprivileged, no fork or exec */
 	SB_ROLE_MAX
 };
 
@@ -78,11 +79,12 @@ struct sandbox_opts {
  * resolve the user, open /proc/self/status for the self-check, rlimits,
  * chroot + chdir("/"), setgroups/setresgid/setresuid, capabilities
  * (bounding, ambient, inheritable, permitted, effective: all empty; SB_NFT
- * keeps CAP_NET_ADMIN, SB_PARENT keeps what spawning children needs),
- * PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE 0, landlock (lookup, dialer,
- * worker, keyholder, pbsd's nft helper; best effort), the seccomp
- * allow-list (default: kill the process), then the self-check from
- * /proc/self/status.  Returns 0; every failure is fatal().
+ * keeps CAP_NET_ADMIN, SB_SPAWNER stays root with what spawning children
+ * needs), PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE 0, landlock (lookup,
+ * dialer, worker, keyholder, parent, pbsd's nft helper; best effort), the
+ * seccomp allow-list (default: kill the process; none for SB_SPAWNER),
+ * then the self-check from /proc/self/status.  Returns 0; every failure
+ * is fatal().
  */
 int	sandbox_enter(enum sandbox_role, const struct sandbox_opts *);
 
@@ -148,16 +150,17 @@ void	sandbox_status_free(struct sandbox_status_parser *);
 
 /*
  * Checks a parsed status against what the role must look like once
- * sandboxed: uid/gid not 0 (SB_PARENT: may be 0), no capabilities in any
+ * sandboxed: uid/gid not 0 (SB_SPAWNER: may be 0), no capabilities in any
  * set (SB_NFT: CAP_NET_ADMIN only in permitted, effective and bounding;
- * SB_PARENT: at most sandbox_parent_caps()), NoNewPrivs 1, Seccomp 2.
- * check_bnd 0 skips the bounding set (a process that never had
- * CAP_SETPCAP cannot empty it).  Returns 0 or -1 with *errstr_r.
+ * SB_SPAWNER: at most sandbox_spawner_caps()), NoNewPrivs 1, Seccomp 2
+ * (SB_SPAWNER: no filter needed).  check_bnd 0 skips the bounding set (a
+ * process that never had CAP_SETPCAP cannot empty it).  Returns 0 or -1
+ * with *errstr_r.
  */
 int	sandbox_status_check(const struct sandbox_status *,
 	    enum sandbox_role, int check_bnd, const char **errstr_r);
 
-/* The capability mask the parent keeps (bit n = capability n). */
-uint64_t sandbox_parent_caps(void);
+/* The capability mask the spawner keeps (bit n = capability n). */
+uint64_t sandbox_spawner_caps(void);
 
 #endif

@@ -212,6 +212,36 @@ static const struct sc_rule sc_pbsd[] = {
 	SC_NO(fork), SC_NO(vfork), SC_NO(setuid), SC_NO(setresuid),
 };
 
+/*
+ * parent (the supervisor, since the spawner split): routes messages,
+ * reaps and signals its children (all of them its own user once
+ * sandboxed), makes keyholder channels, asks the spawner for children and
+ * configurations, sends pbsd its datagrams (sendto a path: hence no
+ * chroot) and rotates the ticket keys.  Never forks, executes, opens a
+ * file, binds or connects.
+ */
+static const struct sc_rule sc_parent[] = {
+	SC_OK(wait4), SC_OK(waitid), SC_OK(kill),
+	SC_OK1(socketpair, SC_CMP(0, SCMP_CMP_EQ, AF_UNIX, 0)),
+	SC_OK(sendto),				/* pbsd's socket path */
+	SC_OK(poll), SC_OK(ppoll),		/* the spawner's reply */
+	SC_OK(pread64),				/* the configuration memfd */
+	SC_OK(nanosleep), SC_OK(clock_nanosleep),	/* respawn delay */
+	/*
+	 * config_defaults() on reload: sysconf(_SC_NPROCESSORS_ONLN) tries
+	 * /sys/devices/system/cpu/online and /proc/stat, then falls back
+	 * to sched_getaffinity.  Opening fails softly; nothing is opened.
+	 */
+	SC_ROW(open, SC_EACCES), SC_ROW(openat, SC_EACCES),
+	SC_OK(sched_getaffinity),
+	SC_NO(connect), SC_NO(bind),
+	SC_NO(listen), SC_NO(accept4), SC_NO(clone), SC_NO(clone3),
+	SC_NO(fork), SC_NO(vfork), SC_NO(chroot), SC_NO(setuid),
+	SC_NO(setresuid), SC_NO(setgid), SC_NO(setresgid),
+	SC_NO(setgroups), SC_NO(capset), SC_NO(mount), SC_NO(memfd_create),
+	SC_NO(prctl), SC_NO(seccomp),
+};
+
 /* pbsd's nft helper: netlink requests on its open socket, its channel. */
 static const struct sc_rule sc_nft[] = {
 	SC_OK(recvfrom), SC_OK(recvmsg), SC_OK(sendto), SC_OK(sendmsg),
@@ -231,7 +261,7 @@ static const struct sc_rule sc_san[] = {
 #endif
 
 static const struct sc_profile sc_profiles[SB_ROLE_MAX] = {
-	[SB_PARENT] = { .sp_name = NULL },
+	[SB_SPAWNER] = { .sp_name = NULL },
 	[SB_LOOKUP] = { "lookup", { SC_TAB(sc_base), SC_TAB(sc_nounix),
 	    SC_TAB(sc_ipc), SC_TAB(sc_lookup), SC_SAN_TAB } },
 	[SB_DIALER] = { "dialer", { SC_TAB(sc_base), SC_TAB(sc_nounix),
@@ -244,6 +274,8 @@ static const struct sc_profile sc_profiles[SB_ROLE_MAX] = {
 	    SC_SAN_TAB } },
 	[SB_NFT] = { "nft", { SC_TAB(sc_base), SC_TAB(sc_nounix),
 	    SC_TAB(sc_nft), SC_SAN_TAB } },
+	[SB_SUPERVISOR] = { "parent", { SC_TAB(sc_base), SC_TAB(sc_nounix),
+	    SC_TAB(sc_ipc), SC_TAB(sc_parent), SC_SAN_TAB } },
 };
 
 const struct sc_profile *

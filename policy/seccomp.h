@@ -51,7 +51,7 @@ struct sc_profile {
 };
 
 /*
- * The profile of a role, or NULL if the role loads no filter (SB_PARENT,
+ * The profile of a role, or NULL if the role loads no filter (SB_SPAWNER,
  * see docs/sandbox.md).
  */
 const struct sc_profile *seccomp_profile(enum sandbox_role);

@@ -123,6 +123,8 @@ def test_dead_worker_loses_only_its_sessions(bailey_factory, filled_mailbox):
     b = bailey_factory(isolation="per-connection", workers=2)
     a = logged_in(b.imap_port, mb)
     c = logged_in(b.imap_port, mb)
+    # The worker may log auth-ok just after the client has its OK.
+    b.wait_log(r"event=auth-ok", count=2)
     busy = [p for p in pids_of(b, "worker")
             if b.loggrep(r"bailey\[%d\] worker \d+: session=\S+ client=\S+ "
                          r"event=auth-ok" % p)]
@@ -166,3 +168,59 @@ def port_open(port):
         return False
     finally:
         s.close()
+
+
+def spawner_pid(b):
+    """The spawner: the parent's child that did not re-execute itself, so
+    its command line is the parent's."""
+    try:
+        with open("/proc/%d/cmdline" % b.proc.pid, "rb") as f:
+            argv = f.read()
+    except OSError:
+        return None
+    for p in os.listdir("/proc"):
+        if not p.isdigit() or int(p) == b.proc.pid:
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                mine = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == b.proc.pid and mine == argv:
+            return int(p)
+    return None
+
+
+def test_children_come_from_the_spawner_but_belong_to_the_parent(
+        bailey_factory, filled_mailbox):
+    b = bailey_factory(isolation="per-connection", workers=2)
+    sp = spawner_pid(b)
+    assert sp is not None
+    assert wait_for(lambda: len(pids_of(b, "worker")) == 2, 5)
+    before = set(pids_of(b, "worker"))
+    # Each login uses up a worker; the parent has the spawner make more,
+    # and they are the parent's children (clone(CLONE_PARENT)).
+    for _ in range(3):
+        assert imap_login_works(b.imap_port, filled_mailbox.user,
+                                filled_mailbox.password)
+    assert wait_for(lambda: len(set(pids_of(b, "worker")) - before) >= 2, 5)
+    # The used ones exit after their session (reaped by the parent).
+    assert wait_for(lambda: not (before & set(pids_of(b, "worker"))), 10)
+    assert spawner_pid(b) == sp
+
+
+def test_dead_spawner_stops_the_parent(bailey_factory, filled_mailbox):
+    b = bailey_factory()
+    r = logged_in(b.imap_port, filled_mailbox)
+    sp = spawner_pid(b)
+    assert sp is not None
+    os.kill(sp, signal.SIGKILL)
+    assert b.wait_log(r"spawner \(pid %d\) killed by signal 9 .*; stopping"
+                      % sp)
+    # No new children can be made: bailey drains and exits with 1.
+    r.cmd(b"c LOGOUT\r\n", rb"^c ")
+    r.close()
+    assert wait_for(lambda: b.proc.poll() is not None, 15)
+    assert b.proc.returncode == 1

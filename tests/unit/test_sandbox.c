@@ -366,10 +366,10 @@ test_status_check(void)
 	memset(st.uid, 0, sizeof(st.uid));
 	memset(st.gid, 0, sizeof(st.gid));
 	st.seccomp = 0;
-	st.cap_prm = st.cap_eff = st.cap_bnd = sandbox_parent_caps();
-	T_EQ_INT(sandbox_status_check(&st, SB_PARENT, 1, &errstr), 0);
+	st.cap_prm = st.cap_eff = st.cap_bnd = sandbox_spawner_caps();
+	T_EQ_INT(sandbox_status_check(&st, SB_SPAWNER, 1, &errstr), 0);
 	st.cap_bnd |= 1ULL << CAP_SYS_ADMIN;
-	T_EQ_INT(sandbox_status_check(&st, SB_PARENT, 1, &errstr), -1);
+	T_EQ_INT(sandbox_status_check(&st, SB_SPAWNER, 1, &errstr), -1);
 	T_EQ_INT(sandbox_status_check(&st, SB_ROLE_MAX, 1, &errstr), -1);
 }
 
@@ -391,7 +391,7 @@ test_tables(void)
 	size_t			 i;
 	int			 r, cond;
 
-	T_ASSERT(seccomp_profile(SB_PARENT) == NULL);
+	T_ASSERT(seccomp_profile(SB_SPAWNER) == NULL);
 	T_ASSERT(seccomp_profile(SB_ROLE_MAX) == NULL);
 	for (r = SB_LOOKUP; r < SB_ROLE_MAX; r++) {
 		p = seccomp_profile((enum sandbox_role)r);
@@ -572,7 +572,7 @@ child_main(const struct spec *s, int ready, int go, int errw)
 	close(errw);
 	log_init("test_sandbox", 1, 0, LOG_LVL_WARN);
 	memset(&o, 0, sizeof(o));
-	o.user = s->role == SB_PARENT ? NULL : TEST_USER;
+	o.user = s->role == SB_SPAWNER ? NULL : TEST_USER;
 	o.chroot_dir = s->chroot ? chroot_dir : NULL;
 	o.keep_fds = keep;
 	o.nkeep = 2;
@@ -965,7 +965,7 @@ test_parent(void)
 		return;
 	}
 	memset(&s, 0, sizeof(s));
-	s.role = SB_PARENT;
+	s.role = SB_SPAWNER;
 	s.act = ACT_FORK;
 	run_child(&s, &r);
 	T_ASSERT(r.st_ok);
@@ -974,7 +974,7 @@ test_parent(void)
 	}
 	T_EQ_INT(r.st.uid[0], 0);
 	/* The spawn set, less what this machine's root lacks. */
-	T_EQ_INT(r.st.cap_bnd & ~sandbox_parent_caps(), 0);
+	T_EQ_INT(r.st.cap_bnd & ~sandbox_spawner_caps(), 0);
 	T_EQ_INT(r.st.cap_eff, r.st.cap_bnd);
 	T_EQ_INT(r.st.cap_prm, r.st.cap_bnd);
 	T_ASSERT(r.st.cap_eff & (1ULL << CAP_SETUID));
@@ -982,12 +982,12 @@ test_parent(void)
 	T_EQ_INT(r.st.cap_inh, 0);
 	T_EQ_INT(r.st.no_new_privs, 1);
 	T_EQ_INT(r.st.seccomp, 0);
-	T_EQ_INT(sandbox_status_check(&r.st, SB_PARENT, 1, &errstr), 0);
+	T_EQ_INT(sandbox_status_check(&r.st, SB_SPAWNER, 1, &errstr), 0);
 	T_ASSERT(exited_ok(&r));
 	T_EQ_INT(r.result, 0);
-	T_ASSERT((sandbox_parent_caps() & (1ULL << CAP_SYS_ADMIN)) == 0);
-	T_ASSERT((sandbox_parent_caps() & (1ULL << CAP_SYS_PTRACE)) == 0);
-	T_ASSERT((sandbox_parent_caps() & (1ULL << CAP_SETUID)) != 0);
+	T_ASSERT((sandbox_spawner_caps() & (1ULL << CAP_SYS_ADMIN)) == 0);
+	T_ASSERT((sandbox_spawner_caps() & (1ULL << CAP_SYS_PTRACE)) == 0);
+	T_ASSERT((sandbox_spawner_caps() & (1ULL << CAP_SETUID)) != 0);
 }
 
 static void
