@@ -11,11 +11,17 @@
 # user that can run apt-get download (root here); trusts apt (signed
 # index, checksummed package), the compiler and this tree.  Reproducible:
 # SOURCE_DATE_EPOCH (default: the last commit's time) fixes every time
-# stamp, mkcpio.py sorts and normalises the archive, xz runs -T1 and
-# gzip -n (no name, no time).
+# stamp, mkcpio.py sorts and normalises the archive, zstd and xz run
+# -T1 and gzip -n (no name, no time).
 #
-# Environment: DEBUG=1 (debug init + busybox), IMAGE_COMPRESS=xz|gzip
-# (initramfs compression; xz, the default, keeps it under 4 MB), CC,
+# Also sample-ca.pem: the CA of the sample config disk's certificate
+# (image/mkcert.sh; made once and kept in IMAGE_CACHE/sample-tls, so
+# builds stay byte-identical).
+#
+# Environment: DEBUG=1 (debug init + busybox + nft),
+# IMAGE_COMPRESS=zstd|xz|gzip (initramfs compression; zstd -19, the
+# default, stays under 4 MB and the kernel unpacks it 2-4 s faster than
+# xz under TCG; xz is the smallest; gzip is over 4 MB), CC,
 # IMAGE_CACHE (where the kernel package is kept; default
 # build/image-cache), IMAGE_BAILEY (a prebuilt static bailey to use
 # instead of building one).
@@ -25,7 +31,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/build/image}
 cache=${IMAGE_CACHE:-$here/build/image-cache}
 debug=${DEBUG:-0}
-compress=${IMAGE_COMPRESS:-xz}
+compress=${IMAGE_COMPRESS:-zstd}
 cc=${CC:-cc}
 if [[ -z ${SOURCE_DATE_EPOCH:-} ]]; then
 	SOURCE_DATE_EPOCH=$(git -C "$here" log -1 --format=%ct 2>/dev/null ||
@@ -77,7 +83,8 @@ build_bailey() {
 	    build/image-static/bailey >"$work/bailey.log" 2>&1 || rc=$?
 	# Static glibc warns about getaddrinfo (NSS); see docs/image.md.
 	grep -v -e "requires at runtime the shared libraries" \
-	    -e "in function \`dial_resolve'" "$work/bailey.log" >&2 || true
+	    -e "in function \`dial_resolve'" \
+	    -e "in function \`sb_resolve_user'" "$work/bailey.log" >&2 || true
 	((rc == 0)) || die "static bailey failed (make exit $rc)"
 	strip -o "$work/bailey" "$here/build/image-static/bailey"
 }
@@ -126,7 +133,7 @@ build_init() {
 
 # --- root file system ---------------------------------------------------
 write_spec() {
-	local kmod m f lib
+	local kmod m f lib dynbins=()
 	kmod=$(ls -d "$cache"/kroot/lib/modules/*/kernel)
 	{
 		for d in dev proc sys tmp run var var/lib var/empty \
@@ -151,9 +158,19 @@ write_spec() {
 		if [[ $have_pbsd == 1 ]]; then
 			echo "file /sbin/pbsd 0755 $work/pbsd"
 			echo "file /sbin/pbsctl 0755 $work/pbsctl"
+			dynbins+=("$work/pbsd" "$work/pbsctl")
+		fi
+		if [[ $debug == 1 ]]; then
+			[[ -x /bin/busybox ]] ||
+			    die "DEBUG=1 needs busybox-static (/bin/busybox)"
+			echo "dir /bin 0755"
+			echo "file /bin/busybox 0755 /bin/busybox"
+			debug_nft
+		fi
+		if ((${#dynbins[@]} > 0)); then
 			echo "dir /lib64 0755"
 			echo "dir /lib/x86_64-linux-gnu 0755"
-			for lib in $(ldd "$work/pbsd" "$work/pbsctl" |
+			for lib in $(ldd "${dynbins[@]}" |
 			    awk '$2 == "=>" && $3 ~ /^\// {print $3}
 				$1 ~ /^\/lib64\// {print $1}' | sort -u); do
 				if [[ $lib == /lib64/* ]]; then
@@ -164,13 +181,18 @@ write_spec() {
 				fi
 			done
 		fi
-		if [[ $debug == 1 ]]; then
-			[[ -x /bin/busybox ]] ||
-			    die "DEBUG=1 needs busybox-static (/bin/busybox)"
-			echo "dir /bin 0755"
-			echo "file /bin/busybox 0755 /bin/busybox"
-		fi
 	} >"$work/rootfs.spec"
+}
+
+# DEBUG=1 only: nft(8) (its libraries come with pbsd's), so that the
+# console's "nft list" can show what the kernel holds (pbsd's sets).
+# Dynamic, like pbsd: Debian has no static libnftables.
+debug_nft() {
+	local nft
+	nft=$(command -v nft || echo /usr/sbin/nft)
+	[[ -x $nft ]] || die "DEBUG=1 needs nftables (nft)"
+	echo "file /sbin/nft 0755 $nft"
+	dynbins+=("$nft")
 }
 
 main() {
@@ -186,9 +208,10 @@ main() {
 	python3 "$here/image/mkcpio.py" "$work/rootfs.spec" \
 	    "$SOURCE_DATE_EPOCH" >"$work/initramfs.cpio"
 	case $compress in
+	zstd)	zstd -19 -T1 -q -c --no-progress "$work/initramfs.cpio" ;;
 	xz)	xz --check=crc32 -9e -T1 -c "$work/initramfs.cpio" ;;
 	gzip)	gzip -n -9 -c "$work/initramfs.cpio" ;;
-	*)	die "IMAGE_COMPRESS must be xz or gzip" ;;
+	*)	die "IMAGE_COMPRESS must be zstd, xz or gzip" ;;
 	esac >"$out/initramfs.img"
 	cp "$(ls "$cache"/kroot/boot/vmlinuz-*)" "$out/vmlinuz"
 	touch -d "@$SOURCE_DATE_EPOCH" "$out/vmlinuz"
@@ -199,7 +222,15 @@ main() {
 	fi
 	ln -f "$cache/vmlinux" "$out/vmlinux" 2>/dev/null ||
 	    cp "$cache/vmlinux" "$out/vmlinux"
-	"$here/image/mkconfig.sh" "$here/image/config" "$out/config.img"
+	# The sample certificate: made once, kept in the cache (a fresh key
+	# per build would make every config.img different).
+	"$here/image/mkcert.sh" "$cache/sample-tls/ca" \
+	    "Bailey appliance sample CA" "$cache/sample-tls/server" \
+	    "DNS:localhost,DNS:bailey-appliance,IP:127.0.0.1,IP:10.0.2.15"
+	cp "$cache/sample-tls/ca/ca.pem" "$out/sample-ca.pem"
+	touch -d "@$SOURCE_DATE_EPOCH" "$out/sample-ca.pem"
+	"$here/image/mkconfig.sh" "$here/image/config" "$out/config.img" \
+	    "$cache/sample-tls/server"
 	{
 		echo "kernel-package $(basename "$kdeb")"
 		echo "source-date-epoch $SOURCE_DATE_EPOCH"

@@ -3,7 +3,8 @@
 # image.mk: the appliance image.  Included by the top-level Makefile.
 #
 #   make image             build/image/: vmlinuz, initramfs.img, config.img
-#                          (DEBUG=1: debug init + busybox; IMAGE_COMPRESS=gzip)
+#                          (DEBUG=1: debug init + busybox + nft;
+#                          IMAGE_COMPRESS=zstd|xz|gzip)
 #   make image-run         the demo's Dovecot on the host + the image in qemu,
 #                          127.0.0.1:2143/2110/2993/2995 -> 143/110/993/995
 #   make image-unit        unit test + fuzz corpus replay of the

@@ -74,6 +74,7 @@ struct init_state {
 	int		 i_line_overflow;
 #ifdef IMAGE_DEBUG
 	pid_t		 i_shell;
+	pid_t		 i_tool;	/* pbsctl list/stats, nft list */
 #endif
 };
 
@@ -91,6 +92,10 @@ static void		init_ready_probe(struct init_state *);
 static int		init_port_answers(uint32_t, uint16_t);
 static void		init_console_input(struct init_state *);
 static void		init_command(struct init_state *, const char *);
+#ifdef IMAGE_DEBUG
+static void		init_debug_tool(struct init_state *, const char *,
+			    char *const []);
+#endif
 static void		init_shutdown(struct init_state *);
 static void		init_signal(struct init_state *, uint32_t);
 static int		init_poll_timeout(const struct init_state *);
@@ -338,6 +343,12 @@ init_reap(struct init_state *st)
 			st->i_shell = 0;
 			init_log("debug shell exited");
 		}
+		if (pid == st->i_tool) {
+			st->i_tool = 0;
+			init_log("debug: tool done (status %d)",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
+			    WTERMSIG(status));
+		}
 #endif
 		init_svc_exited(st, pid, status);
 	}
@@ -410,6 +421,44 @@ init_ready_probe(struct init_state *st)
 	}
 }
 
+#ifdef IMAGE_DEBUG
+/*
+ * A read-only look at the services' state for the tests: the tool writes
+ * straight to the console; its end is logged by init_reap ("tool done").
+ * One at a time.
+ */
+static void
+init_debug_tool(struct init_state *st, const char *path, char *const argv[])
+{
+	char *const envp[] = { "PATH=/sbin", NULL };
+	sigset_t none;
+	int fd;
+
+	if (st->i_tool > 0) {
+		init_log("debug: a tool is still running (pid %d)",
+		    (int)st->i_tool);
+		return;
+	}
+	init_log("debug: running %s", path);
+	if ((st->i_tool = fork()) == -1) {
+		init_log("debug: fork: %s", strerror(errno));
+		st->i_tool = 0;
+		return;
+	}
+	if (st->i_tool == 0) {
+		setsid();
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			close(fd);
+		}
+		execve(path, argv, envp);
+		_exit(127);
+	}
+}
+#endif
+
 static void
 init_command(struct init_state *st, const char *cmd)
 {
@@ -428,6 +477,17 @@ init_command(struct init_state *st, const char *cmd)
 		    "restarts %u", (int)st->i_svc[0].s_pid,
 		    st->i_svc[0].s_restarts, (int)st->i_svc[1].s_pid,
 		    st->i_svc[1].s_restarts);
+	} else if (strcmp(cmd, "pbsctl list") == 0 ||
+	    strcmp(cmd, "pbsctl stats") == 0) {
+		char *const argv[] = { "pbsctl", "-f", INIT_PBSD_CONF,
+		    cmd[7] == 'l' ? "list" : "stats", NULL };
+
+		init_debug_tool(st, "/sbin/pbsctl", argv);
+	} else if (strcmp(cmd, "nft list") == 0) {
+		char *const argv[] = { "nft", "list", "table", "inet",
+		    "bailey_image", NULL };
+
+		init_debug_tool(st, "/sbin/nft", argv);
 	} else if (strcmp(cmd, "sh") == 0 && st->i_shell == 0) {
 		char *const argv[] = { "sh", NULL };
 		char *const envp[] = { "PATH=/bin:/sbin", NULL };

@@ -6,12 +6,17 @@
  * trusts the kernel's replies only as far as their lengths check out.
  * The ruleset (table inet bailey_image):
  *
+ *	sets:   relay4 (ipv4_addr), relay6 (ipv6_addr), both flags timeout:
+ *		pbsd's nft output (pbsd.conf nft_table = bailey_image)
+ *		fills them with the addresses of recent logins
  *	input:  policy drop; iif lo accept; ct state established,related
- *		accept; tcp dport <each allow-in port> accept
+ *		accept; tcp dport <each allow-in port> accept; ip saddr
+ *		@relay4 and ip6 saddr @relay6 tcp dport 25 and 587 accept
  *	output: policy drop; oif lo accept; ct state established,related
  *		accept; ip daddr <A> tcp dport <P> accept for each allow-out
  *
- * With conf == NULL only the loopback and established rules are loaded.
+ * With conf == NULL only the loopback and established rules are loaded
+ * (no sets: pbsd is not started then).
  * Messages are built with struct buf, nested attributes from the inside
  * out, so no length is ever patched in place.
  */
@@ -37,6 +42,16 @@
 #define NFT_MSG_MAX	(64 * 1024)
 #define NFT_ATTR_MAX	4096
 #define NFT_REG		NFT_REG_1
+#define NFT_SET4	"relay4"
+#define NFT_SET6	"relay6"
+#define NFT_SET_ID4	1
+#define NFT_SET_ID6	2
+/* nft(8)'s data type numbers for ipv4_addr and ipv6_addr. */
+#define NFT_TYPE_IPADDR		7
+#define NFT_TYPE_IP6ADDR	8
+
+/* SMTP and submission: accepted from the relay sets only. */
+static const uint16_t nft_relay_ports[] = { 25, 587 };
 
 struct nft_batch {
 	struct buf	 b_msgs;
@@ -56,6 +71,11 @@ static int	nft_e_payload(struct buf *, uint32_t, uint32_t, uint32_t);
 static int	nft_e_cmp(struct buf *, uint32_t, const void *, size_t);
 static int	nft_e_accept(struct buf *);
 static int	nft_e_ct_est(struct buf *);
+static int	nft_e_lookup(struct buf *, const char *, uint32_t);
+static int	nft_set(struct nft_batch *, const char *, uint32_t, uint32_t,
+		    uint32_t);
+static int	nft_rule_relay(struct nft_batch *, int, uint16_t);
+static int	nft_relay(struct nft_batch *);
 static int	nft_table(struct nft_batch *, uint16_t);
 static int	nft_chain(struct nft_batch *, const char *, uint32_t);
 static int	nft_rule(struct nft_batch *, const char *, struct buf *);
@@ -269,6 +289,22 @@ fail:
 	return -1;
 }
 
+/* The source address in NFT_REG is an element of the named set. */
+static int
+nft_e_lookup(struct buf *list, const char *set, uint32_t id)
+{
+	struct buf d;
+
+	buf_init(&d, NFT_ATTR_MAX);
+	if (nft_attr_str(&d, NFTA_LOOKUP_SET, set) == -1 ||
+	    nft_attr_u32(&d, NFTA_LOOKUP_SET_ID, id) == -1 ||
+	    nft_attr_u32(&d, NFTA_LOOKUP_SREG, NFT_REG) == -1) {
+		buf_release(&d);
+		return -1;
+	}
+	return nft_expr(list, "lookup", &d);
+}
+
 static int
 nft_table(struct nft_batch *nb, uint16_t msg)
 {
@@ -306,6 +342,27 @@ nft_chain(struct nft_batch *nb, const char *name, uint32_t hook)
 		return -1;
 	}
 	return nft_msg(nb, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN,
+	    NLM_F_ACK | NLM_F_CREATE, NFPROTO_INET, 0, &p);
+}
+
+/* A named address set whose elements carry their own timeout. */
+static int
+nft_set(struct nft_batch *nb, const char *name, uint32_t id, uint32_t type,
+    uint32_t keylen)
+{
+	struct buf p;
+
+	buf_init(&p, NFT_ATTR_MAX);
+	if (nft_attr_str(&p, NFTA_SET_TABLE, NFT_TABLE) == -1 ||
+	    nft_attr_str(&p, NFTA_SET_NAME, name) == -1 ||
+	    nft_attr_u32(&p, NFTA_SET_FLAGS, NFT_SET_TIMEOUT) == -1 ||
+	    nft_attr_u32(&p, NFTA_SET_KEY_TYPE, type) == -1 ||
+	    nft_attr_u32(&p, NFTA_SET_KEY_LEN, keylen) == -1 ||
+	    nft_attr_u32(&p, NFTA_SET_ID, id) == -1) {
+		buf_release(&p);
+		return -1;
+	}
+	return nft_msg(nb, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSET,
 	    NLM_F_ACK | NLM_F_CREATE, NFPROTO_INET, 0, &p);
 }
 
@@ -390,6 +447,54 @@ nft_rules_conf(struct nft_batch *nb, const struct image_conf *c)
 	return 0;
 }
 
+/* "ip saddr @relay4 tcp dport P accept", or ip6 with v6 != 0. */
+static int
+nft_rule_relay(struct nft_batch *nb, int v6, uint16_t hport)
+{
+	struct buf e;
+	uint8_t tcp = IPPROTO_TCP, fam = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	uint16_t port = htons(hport);
+
+	buf_init(&e, NFT_ATTR_MAX);
+	if (nft_e_meta(&e, NFT_META_NFPROTO) == -1 ||
+	    nft_e_cmp(&e, NFT_CMP_EQ, &fam, 1) == -1 ||
+	    nft_e_payload(&e, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
+	    v6 ? 16 : 4) == -1 ||
+	    nft_e_lookup(&e, v6 ? NFT_SET6 : NFT_SET4,
+	    v6 ? NFT_SET_ID6 : NFT_SET_ID4) == -1 ||
+	    nft_e_meta(&e, NFT_META_L4PROTO) == -1 ||
+	    nft_e_cmp(&e, NFT_CMP_EQ, &tcp, 1) == -1 ||
+	    nft_e_payload(&e, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2) == -1 ||
+	    nft_e_cmp(&e, NFT_CMP_EQ, &port, 2) == -1 ||
+	    nft_e_accept(&e) == -1 || nft_rule(nb, "input", &e) == -1) {
+		buf_release(&e);
+		return -1;
+	}
+	return 0;
+}
+
+/* pbsd's sets and the SMTP rules that read them. */
+static int
+nft_relay(struct nft_batch *nb)
+{
+	size_t i;
+	int v6;
+
+	if (nft_set(nb, NFT_SET4, NFT_SET_ID4, NFT_TYPE_IPADDR, 4) == -1 ||
+	    nft_set(nb, NFT_SET6, NFT_SET_ID6, NFT_TYPE_IP6ADDR, 16) == -1) {
+		return -1;
+	}
+	for (v6 = 0; v6 <= 1; v6++) {
+		for (i = 0; i < sizeof(nft_relay_ports) /
+		    sizeof(nft_relay_ports[0]); i++) {
+			if (nft_rule_relay(nb, v6, nft_relay_ports[i]) == -1) {
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 static int
 nft_build(struct nft_batch *nb, const struct image_conf *c)
 {
@@ -404,7 +509,8 @@ nft_build(struct nft_batch *nb, const struct image_conf *c)
 	    nft_rules_base(nb, "output", NFT_META_OIF) == -1) {
 		return -1;
 	}
-	if (c != NULL && nft_rules_conf(nb, c) == -1) {
+	if (c != NULL && (nft_rules_conf(nb, c) == -1 ||
+	    nft_relay(nb) == -1)) {
 		return -1;
 	}
 	return nft_msg(nb, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,

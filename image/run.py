@@ -10,20 +10,27 @@
 # also on failure, Ctrl-C and SIGTERM.
 #
 #   run.py demo IMAGEDIR   Dovecot on 127.0.0.1:10143/10110 (the sample
-#                          config's backends), then the image with
+#                          config's backends; state in DEMO_DIR/dovecot as
+#                          with make demo), then the image with
 #                          127.0.0.1:2143/2110/2993/2995 -> guest
-#                          143/110/993/995; until Ctrl-C or SIGTERM.
+#                          143/110/993/995; until Ctrl-C or SIGTERM.  The
+#                          config disk is the sample one (image/config)
+#                          with a certificate signed by the demo's CA
+#                          (DEMO_DIR/tls/ca.key, made as scripts/demo.sh
+#                          makes it if missing), so clients verify the
+#                          appliance against DEMO_DIR/ca.pem.
+#                          DEMO_DIR defaults to build/demo.
 #                          IMAGE_KERNEL=vmlinuz boots the compressed
 #                          kernel (as the appliance does) instead of the
 #                          faster vmlinux.
 import os
 import queue
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -31,6 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 DEMO_FORWARDS = {2143: 143, 2110: 110, 2993: 993, 2995: 995}
 DEMO_BACKEND = (10143, 10110)
+# The names clients use through the forwards; in the certificate.
+DEMO_SAN = "DNS:localhost,DNS:bailey-appliance,IP:127.0.0.1,IP:10.0.2.15"
 READY_RE = r"bailey-image: \[[0-9.]+\] READY (\d+)"
 
 
@@ -198,6 +207,39 @@ class Dovecot:
             self.proc.wait()
 
 
+def demo_config(demo_dir):
+    """DEMO_DIR/image/config.img: the sample config disk with a server
+    certificate signed by the demo CA (DEMO_DIR/tls/ca.pem, copied to
+    DEMO_DIR/ca.pem as scripts/demo.sh does).  Returns its path."""
+    tls = os.path.join(demo_dir, "tls")
+    own = os.path.join(demo_dir, "image")
+    subprocess.run([os.path.join(HERE, "mkcert.sh"), tls, "Bailey demo CA",
+                    os.path.join(own, "tls"), DEMO_SAN], check=True)
+    os.chmod(tls, 0o755)
+    shutil.copyfile(os.path.join(tls, "ca.pem"),
+                    os.path.join(demo_dir, "ca.pem"))
+    os.chmod(os.path.join(demo_dir, "ca.pem"), 0o644)
+    cfg = os.path.join(own, "config.img")
+    subprocess.run([os.path.join(HERE, "mkconfig.sh"),
+                    os.path.join(HERE, "config"), cfg,
+                    os.path.join(own, "tls")], check=True)
+    return cfg
+
+
+def demo_howto(demo_dir):
+    ca = os.path.join(demo_dir, "ca.pem")
+    print("""
+image-run: once READY shows, from another terminal (user demo/demo):
+  curl --cacert %(ca)s -u demo:demo 'imaps://localhost:2993/INBOX;MAILINDEX=1'
+  curl --cacert %(ca)s -u demo:demo pop3s://localhost:2995/1
+  curl --ssl-reqd --cacert %(ca)s -u demo:demo 'imap://localhost:2143/INBOX;MAILINDEX=1'
+  curl --ssl-reqd --cacert %(ca)s -u demo:demo pop3://localhost:2110/1
+  openssl s_client -connect 127.0.0.1:2993 -CAfile %(ca)s
+With a DEBUG=1 image, type "pbsctl list" or "nft list" here to see the
+login's address (10.0.2.2 from inside the guest) in pbsd's set.
+""" % {"ca": ca}, flush=True)
+
+
 def demo(image_dir):
     """make image-run: Dovecot + the image, until Ctrl-C or SIGTERM."""
     stop = threading.Event()
@@ -207,22 +249,28 @@ def demo(image_dir):
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    run_dir = tempfile.mkdtemp(prefix="bailey-image-run.")
-    os.chmod(run_dir, 0o755)    # Dovecot's users must reach it
+    demo_dir = os.path.abspath(os.environ.get(
+        "DEMO_DIR", os.path.join(TOP, "build", "demo")))
+    os.makedirs(demo_dir, exist_ok=True)
+    os.chmod(demo_dir, 0o755)   # Dovecot's users must reach it
     dc = app = None
     rc = 0
     try:
-        dc = Dovecot(os.path.join(run_dir, "dovecot"), *DEMO_BACKEND)
+        cfg = demo_config(demo_dir)
+        dc = Dovecot(os.path.join(demo_dir, "dovecot"), *DEMO_BACKEND)
         dc.start()
         print("image-run: dovecot on 127.0.0.1:%d (imap) and :%d (pop3),"
               " user demo, password demo" % DEMO_BACKEND, flush=True)
-        cfg = os.path.join(run_dir, "config.img")
-        shutil.copyfile(os.path.join(image_dir, "config.img"), cfg)
-        app = Appliance(image_dir, cfg, DEMO_FORWARDS, echo=True).start()
+        app = Appliance(image_dir, cfg, DEMO_FORWARDS, echo=True)
+        app.start()
         print("image-run: booting %s; the appliance's 143/110/993/995 "
               "are 127.0.0.1:2143/2110/2993/2995; Ctrl-C stops"
               % app.kernel, flush=True)
+        demo_howto(demo_dir)
+        pending = ""
         while not stop.is_set() and app.proc.poll() is None:
+            # Lines typed here go to the serial console (debug image).
+            pending = forward_stdin(app, pending)
             stop.wait(0.5)
     except Exception as e:
         print("image-run: %s" % e, file=sys.stderr)
@@ -232,8 +280,23 @@ def demo(image_dir):
             app.stop()
         if dc is not None:
             dc.stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
     return rc
+
+
+def forward_stdin(app, pending):
+    """Whole lines from a terminal's stdin to the guest's console."""
+    if not sys.stdin.isatty():
+        return pending
+    r, _, _ = select.select([sys.stdin], [], [], 0)
+    if not r:
+        return pending
+    data = os.read(sys.stdin.fileno(), 256).decode("utf-8", "replace")
+    pending += data
+    while "\n" in pending:
+        line, pending = pending.split("\n", 1)
+        if line.strip():
+            app.send(line.strip())
+    return pending[-256:]
 
 
 def main(argv):

@@ -3,16 +3,19 @@
 # The appliance image, booted for real: qemu (TCG, user-mode networking,
 # forwards on 127.0.0.1 only) in front of a private Dovecot on the host.
 # Runs on the test machine as the invoking user (root here); trusts
-# qemu, Dovecot and the image it builds (DEBUG=1, whose init takes "kill
-# bailey" on the serial console).  Every qemu and Dovecot is stopped by
+# qemu, Dovecot, curl, openssl and the image it builds (DEBUG=1, whose
+# init takes "kill bailey", "pbsctl list" and "nft list" on the serial
+# console).  Every qemu and Dovecot is stopped by
 # PID, also on failure (fixtures' finalizers).
 #
 #   python3 -m pytest -q tests/image        (or: make image-check)
 import imaplib
 import os
 import poplib
+import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -53,9 +56,22 @@ def build_image(outdir):
         return f.read()
 
 
-def make_config(root, imap_port, pop3_port, bailey_extra="",
+def make_tls(root, caname):
+    """A CA and a server certificate for 127.0.0.1/localhost signed by it
+    (image/mkcert.sh, as the build and make image-run use it)."""
+    subprocess.run([os.path.join(TOP, "image", "mkcert.sh"),
+                    os.path.join(root, "ca"), caname,
+                    os.path.join(root, "server"),
+                    "DNS:localhost,IP:127.0.0.1,IP:10.0.2.15"], check=True)
+    return {"ca": os.path.join(root, "ca", "ca.pem"),
+            "dir": os.path.join(root, "server")}
+
+
+def make_config(root, imap_port, pop3_port, tls_dir, bailey_extra="",
                 blocked_port=None):
-    """A config disk whose backends are the test's Dovecot ports.  With
+    """A config disk whose backends are the test's Dovecot ports, with
+    the sample config's TLS listeners (STARTTLS on 143/110, implicit TLS
+    on 993/995), tls_dir's certificate and the sample pbsd.conf.  With
     blocked_port, bailey.conf names 10.0.2.2:blocked_port as the first
     POP3 server, but appliance.conf does not allow it out."""
     etc = os.path.join(root, "src", "etc")
@@ -63,10 +79,15 @@ def make_config(root, imap_port, pop3_port, bailey_extra="",
     with open(os.path.join(etc, "bailey.conf"), "w") as f:
         f.write("workers 1\nlog syslog no\nlog stderr yes\n"
                 "log level debug\n"
-                "listen imap on 0.0.0.0 port 143\n"
-                "listen pop3 on 0.0.0.0 port 110\n"
+                "certificate /etc/bailey/tls/server.pem "
+                "key /etc/bailey/tls/server.key\n"
+                "listen imap on 0.0.0.0 port 143 tls starttls\n"
+                "listen pop3 on 0.0.0.0 port 110 tls starttls\n"
+                "listen imap on 0.0.0.0 port 993 tls implicit\n"
+                "listen pop3 on 0.0.0.0 port 995 tls implicit\n"
                 "listen imap on 0.0.0.0 port 1143\n"
                 "timeout connect 5\n"
+                "pbsd socket /run/pbsd/pbsd.sock\n"
                 "server imap 10.0.2.2 port %d\n"
                 % imap_port)
         if blocked_port is not None:
@@ -77,12 +98,12 @@ def make_config(root, imap_port, pop3_port, bailey_extra="",
                 etc)
     with open(os.path.join(etc, "appliance.conf"), "w") as f:
         f.write("address 10.0.2.15/24\ngateway 10.0.2.2\n"
-                "allow-in 143\nallow-in 110\n"
+                "allow-in 143\nallow-in 110\nallow-in 993\nallow-in 995\n"
                 "allow-out 10.0.2.2 %d\nallow-out 10.0.2.2 %d\n"
                 % (imap_port, pop3_port))
     img = os.path.join(root, "config.img")
     subprocess.run([os.path.join(TOP, "image", "mkconfig.sh"),
-                    os.path.join(root, "src"), img], check=True,
+                    os.path.join(root, "src"), img, tls_dir], check=True,
                    env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
     return img
 
@@ -156,9 +177,18 @@ def blocked():
 
 
 @pytest.fixture(scope="module")
-def appliance(image, workdir, dovecot, blocked):
-    fwd = {free_port(): 143, free_port(): 110, free_port(): 1143}
-    cfg = make_config(os.path.join(workdir, "good"), *dovecot,
+def tls(workdir):
+    """The appliance's CA, and a second CA that did not sign it."""
+    good = make_tls(os.path.join(workdir, "tls"), "Bailey image test CA")
+    wrong = make_tls(os.path.join(workdir, "tls-wrong"), "Some other CA")
+    return {"ca": good["ca"], "dir": good["dir"], "wrong_ca": wrong["ca"]}
+
+
+@pytest.fixture(scope="module")
+def appliance(image, workdir, dovecot, blocked, tls):
+    guest = (143, 110, 1143, 993, 995)
+    fwd = {free_port(): g for g in guest}
+    cfg = make_config(os.path.join(workdir, "good"), *dovecot, tls["dir"],
                       blocked_port=blocked.getsockname()[1])
     app = image_run.Appliance(TEST_IMAGE, cfg, fwd)
     app.ports = {g: h for h, g in fwd.items()}
@@ -193,7 +223,7 @@ def test_boot_ready(appliance):
     assert elapsed < BOOT_TIMEOUT
     # The modules were loaded and then locked; bailey -n ran.
     appliance.wait_for(r"configuration OK", 1)
-    appliance.wait_for(r"ready: 3 listeners", 10)
+    appliance.wait_for(r"ready: 5 listeners", 10)
 
 
 def pop3_retr(port):
@@ -245,6 +275,198 @@ def test_port_not_in_ruleset_is_closed(appliance):
         s.close()
 
 
+def curl(*args):
+    return subprocess.run(["curl", "-sS", "--max-time", "60",
+                           "-u", "demo:demo"] + list(args),
+                          capture_output=True, timeout=90)
+
+
+def direct_imap_messages(port):
+    """Every message of demo's INBOX as Dovecot holds it (plain, on the
+    host, not through the appliance)."""
+    m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+    try:
+        m.login("demo", "demo")
+        return imap_bodies(m)
+    finally:
+        m.logout()
+
+
+def imap_bodies(m):
+    typ, data = m.select("INBOX", readonly=True)
+    assert typ == "OK"
+    n = int(data[0])
+    assert n >= 1
+    typ, data = m.fetch("1:%d" % n, "(BODY.PEEK[])")
+    assert typ == "OK"
+    return [d[1] for d in data if isinstance(d, tuple)]
+
+
+def pop3_lines(p):
+    assert p.user("demo").startswith(b"+OK")
+    assert p.pass_("demo").startswith(b"+OK")
+    count, _ = p.stat()
+    assert count >= 1
+    resp, lines, _ = p.retr(1)
+    assert resp.startswith(b"+OK")
+    return lines
+
+
+def direct_pop3_lines(port):
+    p = poplib.POP3("127.0.0.1", port, timeout=30)
+    try:
+        return pop3_lines(p)
+    finally:
+        p.quit()
+
+
+def test_curl_implicit_tls(appliance, dovecot, tls):
+    """curl over imaps:// and pop3s:// through 993/995, verified against
+    the CA, gets the same bytes as curl straight from Dovecot."""
+    appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
+    for scheme, guest, backend, path in (
+            ("imap", 993, dovecot[0], "INBOX;MAILINDEX=1"),
+            ("pop3", 995, dovecot[1], "1")):
+        ref = curl("%s://127.0.0.1:%d/%s" % (scheme, backend, path))
+        assert ref.returncode == 0, ref.stderr
+        assert b"Message-ID: <demo-" in ref.stdout
+        got = curl("--cacert", tls["ca"], "%ss://127.0.0.1:%d/%s"
+                   % (scheme, appliance.ports[guest], path))
+        assert got.returncode == 0, got.stderr
+        assert got.stdout == ref.stdout
+
+
+def test_curl_starttls(appliance, dovecot, tls):
+    """imap:// and pop3:// with --ssl-reqd on 143/110: STARTTLS and STLS
+    before the login, verified, same bytes as straight from Dovecot."""
+    appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
+    for scheme, guest, backend, path, verb in (
+            ("imap", 143, dovecot[0], "INBOX;MAILINDEX=1", b"STARTTLS"),
+            ("pop3", 110, dovecot[1], "1", b"STLS")):
+        ref = curl("%s://127.0.0.1:%d/%s" % (scheme, backend, path))
+        assert ref.returncode == 0, ref.stderr
+        got = curl("-v", "--ssl-reqd", "--cacert", tls["ca"],
+                   "%s://127.0.0.1:%d/%s"
+                   % (scheme, appliance.ports[guest], path))
+        assert got.returncode == 0, got.stderr
+        assert got.stdout == ref.stdout
+        # curl -v shows the commands it sends: "> A002 STARTTLS", "> STLS".
+        assert re.search(rb"^> (A\d+ )?" + verb + rb"\r?$", got.stderr,
+                         re.M), got.stderr
+
+
+def tls_context(cafile):
+    ctx = ssl.create_default_context(cafile=cafile)
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    return ctx
+
+
+def test_imaplib_ssl_byte_exact(appliance, dovecot, tls):
+    """IMAP4_SSL on 993: every message byte for byte as Dovecot holds
+    it."""
+    appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
+    ref = direct_imap_messages(dovecot[0])
+    m = imaplib.IMAP4_SSL("127.0.0.1", appliance.ports[993],
+                          ssl_context=tls_context(tls["ca"]), timeout=60)
+    try:
+        assert m.sock.version() in ("TLSv1.2", "TLSv1.3")
+        m.login("demo", "demo")
+        got = imap_bodies(m)
+    finally:
+        m.logout()
+    assert got == ref
+
+
+def test_pop3_over_tls(appliance, dovecot, tls):
+    """POP3_SSL on 995 and STLS on 110: message 1 as Dovecot has it."""
+    appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
+    ref = direct_pop3_lines(dovecot[1])
+    p = poplib.POP3_SSL("127.0.0.1", appliance.ports[995],
+                        context=tls_context(tls["ca"]), timeout=60)
+    try:
+        assert pop3_lines(p) == ref
+    finally:
+        p.quit()
+    p = poplib.POP3("127.0.0.1", appliance.ports[110], timeout=60)
+    try:
+        assert p.stls(context=tls_context(tls["ca"])).startswith(b"+OK")
+        assert isinstance(p.sock, ssl.SSLSocket)
+        assert pop3_lines(p) == ref
+    finally:
+        p.quit()
+
+
+def test_wrong_ca_fails(appliance, tls):
+    """Verification is really on: the same clients with a CA that did not
+    sign the appliance's certificate fail (curl exit 60, python's
+    SSLCertVerificationError), on implicit TLS and on STARTTLS."""
+    appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
+    for url in ("imaps://127.0.0.1:%d/INBOX;MAILINDEX=1"
+                % appliance.ports[993],
+                "pop3s://127.0.0.1:%d/1" % appliance.ports[995]):
+        r = curl("--cacert", tls["wrong_ca"], url)
+        assert r.returncode == 60, (url, r.returncode, r.stderr)
+    r = curl("--ssl-reqd", "--cacert", tls["wrong_ca"],
+             "imap://127.0.0.1:%d/INBOX;MAILINDEX=1" % appliance.ports[143])
+    assert r.returncode == 60, r.stderr
+    with pytest.raises(ssl.SSLCertVerificationError):
+        imaplib.IMAP4_SSL("127.0.0.1", appliance.ports[993],
+                          ssl_context=tls_context(tls["wrong_ca"]),
+                          timeout=60)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        poplib.POP3_SSL("127.0.0.1", appliance.ports[995],
+                        context=tls_context(tls["wrong_ca"]), timeout=60)
+
+
+def console_tool(app, cmd, timeout=30):
+    """Types a debug console command that runs a tool; returns the
+    console lines it printed (up to init's "tool done")."""
+    with app._lock:
+        start = len(app.lines)
+    app.send(cmd)
+    i, _ = app.wait_for(r"debug: running /sbin/", timeout, start)
+    j, m = app.wait_for(r"debug: tool done \(status (\d+)\)", timeout, i)
+    assert m.group(1) == "0", app.tail()
+    with app._lock:
+        return app.lines[i + 1:j]
+
+
+def test_login_address_in_pbsd_set(appliance):
+    """After a login through the appliance, the client address the guest
+    sees (10.0.2.2: qemu's user networking) is in pbsd's table (pbsctl
+    list) and in the firewall's relay4 set with a timeout (nft list),
+    next to the rules that accept SMTP and submission from it."""
+    with open(os.path.join(TEST_IMAGE, "MANIFEST")) as f:
+        assert "pbsd 1" in f.read().splitlines(), \
+            "pbsd did not build, so the image has none (see build.sh)"
+    appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
+    assert b"Message-ID: <demo-" in imap_fetch(appliance.ports[143])
+    deadline = time.monotonic() + 30
+    entry = None
+    while entry is None:
+        for line in console_tool(appliance, "pbsctl list"):
+            m = re.search(r"^10\.0\.2\.2 (\d+) (\d+)\s*$", line)
+            if m:
+                entry = int(m.group(2))
+        if entry is None:
+            assert time.monotonic() < deadline, appliance.tail()
+            time.sleep(1)
+    assert 0 < entry <= 1800
+    deadline = time.monotonic() + 30
+    while True:
+        text = "\n".join(console_tool(appliance, "nft list"))
+        if re.search(r"elements = \{ 10\.0\.2\.2 timeout 30m expires ",
+                     text):
+            break
+        assert time.monotonic() < deadline, text
+        time.sleep(1)
+    assert re.search(r"set relay4 \{\s*type ipv4_addr\s*flags timeout",
+                     text), text
+    assert "ip saddr @relay4 tcp dport 25 accept" in text
+    assert "ip saddr @relay4 tcp dport 587 accept" in text
+    assert "ip6 saddr @relay6 tcp dport 587 accept" in text
+
+
 def test_killed_bailey_is_restarted(appliance):
     i, _ = appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
     appliance.send("kill bailey")
@@ -276,12 +498,12 @@ def no_greeting(port):
     return data == b""
 
 
-def test_bad_or_missing_config_serves_nothing(image, workdir, dovecot):
+def test_bad_or_missing_config_serves_nothing(image, workdir, dovecot, tls):
     """Two boots side by side: an invalid bailey.conf, with the appliance's
     real compressed kernel (the other boots use the faster vmlinux), and
     no config disk at all."""
     fwd_bad, fwd_none = {free_port(): 143}, {free_port(): 143}
-    cfg = make_config(os.path.join(workdir, "bad"), *dovecot,
+    cfg = make_config(os.path.join(workdir, "bad"), *dovecot, tls["dir"],
                       bailey_extra="listen imap on nowhere port 143\n")
     bad = image_run.Appliance(TEST_IMAGE, cfg, fwd_bad, kernel="vmlinuz")
     none = image_run.Appliance(TEST_IMAGE, None, fwd_none)

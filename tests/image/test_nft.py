@@ -33,8 +33,20 @@ BASE_OUT = ('\t\ttype filter hook output priority filter; policy drop;\n'
             '\t\tct state established,related accept\n')
 
 
-def table(inp, out):
-    return ("table inet bailey_image {\n\tchain input {\n" + BASE_IN + inp +
+# pbsd's sets and the SMTP/submission rules that read them: with every
+# valid appliance.conf, never in the deny-all ruleset.
+SETS = ('\tset relay4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n\n'
+        '\tset relay6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n\n')
+RELAY_IN = ('\t\tip saddr @relay4 tcp dport 25 accept\n'
+            '\t\tip saddr @relay4 tcp dport 587 accept\n'
+            '\t\tip6 saddr @relay6 tcp dport 25 accept\n'
+            '\t\tip6 saddr @relay6 tcp dport 587 accept\n')
+
+
+def table(inp, out, relay=True):
+    return ("table inet bailey_image {\n" + (SETS if relay else "") +
+            "\tchain input {\n" + BASE_IN + inp +
+            (RELAY_IN if relay else "") +
             "\t}\n\n\tchain output {\n" + BASE_OUT + out + "\t}\n}\n")
 
 
@@ -78,7 +90,7 @@ def test_ruleset_from_conf(loader):
 
 
 def test_deny_all_ruleset(loader):
-    assert load_and_list(loader, None) == table("", "")
+    assert load_and_list(loader, None) == table("", "", relay=False)
 
 
 def test_sample_config_ruleset(loader):
@@ -86,17 +98,43 @@ def test_sample_config_ruleset(loader):
                            "appliance.conf")) as f:
         got = load_and_list(loader, f.read())
     assert got == table("\t\ttcp dport 143 accept\n"
-                        "\t\ttcp dport 110 accept\n",
+                        "\t\ttcp dport 110 accept\n"
+                        "\t\ttcp dport 993 accept\n"
+                        "\t\ttcp dport 995 accept\n",
                         "\t\tip daddr 10.0.2.2 tcp dport 10143 accept\n"
                         "\t\tip daddr 10.0.2.2 tcp dport 10110 accept\n")
 
 
 def test_limits_fill_one_batch(loader):
-    """16 allow-in and 32 allow-out lines, the parser's maxima, fit."""
+    """16 allow-in and 32 allow-out lines, the parser's maxima, fit (with
+    the two sets and four relay rules)."""
     conf = "address 10.0.2.15/24\n"
     conf += "".join("allow-in %d\n" % (i + 1) for i in range(16))
     conf += "".join("allow-out 10.0.0.%d %d\n" % (i, i + 1000)
                     for i in range(32))
     got = load_and_list(loader, conf)
-    assert got.count("tcp dport") == 48
+    assert got.count("tcp dport") == 48 + 4
     assert "ip daddr 10.0.0.31 tcp dport 1031 accept" in got
+
+
+def test_relay_set_takes_timed_elements(loader):
+    """pbsd's nft writer adds elements with a timeout; the kernel must
+    accept them in the sets init made (flags timeout, the right key
+    type), and refuse an address of the other family."""
+    exe, d = loader
+    conf = os.path.join(d, "relay.conf")
+    with open(conf, "w") as f:
+        f.write("address 10.0.2.15/24\nallow-in 143\n")
+    r = subprocess.run(
+        ["unshare", "-n", "sh", "-c",
+         '"$0" "$1" && '
+         'nft add element inet bailey_image relay4 "{ 10.0.2.2 timeout 60s }"'
+         ' && nft add element inet bailey_image relay6 '
+         '"{ 2001:db8::2 timeout 60s }" && '
+         'nft list set inet bailey_image relay4 && '
+         'nft list set inet bailey_image relay6 && '
+         '! nft add element inet bailey_image relay4 "{ 2001:db8::3 }"',
+         exe, conf], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "elements = { 10.0.2.2 timeout 1m expires " in r.stdout
+    assert "elements = { 2001:db8::2 timeout 1m expires " in r.stdout
