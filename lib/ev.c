@@ -107,6 +107,18 @@ ev_io_del(struct ev_io *w)
 	w->active = 0;
 }
 
+/*
+ * For a watcher whose fd the caller closes next and is the only
+ * reference to (no dup, never passed on): the last close removes the
+ * epoll registration by itself, so no epoll_ctl.  Events already fetched
+ * for it are skipped (inactive).
+ */
+void
+ev_io_del_closing(struct ev_io *w)
+{
+	w->active = 0;
+}
+
 void
 ev_timer_init(struct ev_timer *t, ev_timer_cb cb, void *arg)
 {

@@ -38,6 +38,7 @@ void	 ev_init(void);
 void	 ev_io_set(struct ev_io *, int fd, uint32_t events, ev_io_cb, void *);
 void	 ev_io_events(struct ev_io *, uint32_t events);
 void	 ev_io_del(struct ev_io *);
+void	 ev_io_del_closing(struct ev_io *);
 void	 ev_timer_init(struct ev_timer *, ev_timer_cb, void *);
 void	 ev_timer_add(struct ev_timer *, uint64_t ms);	/* (re)arm */
 void	 ev_timer_del(struct ev_timer *);
