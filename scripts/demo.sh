@@ -5,7 +5,8 @@
 # foreground until Ctrl-C or SIGTERM; then it stops everything it started.
 # Runs as root (bailey and Dovecot drop privileges themselves); trusts the
 # build in BAILEY_BUILD and Debian's dovecot.  All state lives in DEMO_DIR
-# (default build/demo): bailey.conf, bailey.log, ca.pem and tls/ (a demo
+# (default build/demo): bailey.conf, bailey.log, bailey.pid (the parent's
+# PID while it runs), ca.pem and tls/ (a demo
 # CA and certificates, made once), users.map, dovecot/ (config, log,
 # maildirs), pbsd/ (pbsd.conf, the Postfix map pbsd/relay.db).
 #
@@ -85,6 +86,7 @@ stop_all() {
 			wait "$pid" 2>/dev/null || true
 		fi
 	done
+	rm -f "$DEMO_DIR/bailey.pid"
 }
 
 # A demo CA, and ECDSA certificates for bailey and Dovecot (localhost),
@@ -237,6 +239,8 @@ start_bailey() {
 	    2> >(tee -a "$DEMO_DIR/bailey.log" >&2) &
 	PIDS+=($!)
 	NAMES+=(bailey)
+	# The parent's PID, for kill -HUP (reload) and the sandbox checks.
+	echo "$!" >"$DEMO_DIR/bailey.pid"
 	if ! wait_greeting "$IMAP_PORT" "* OK" "$!" ||
 	    ! wait_greeting "$POP3_PORT" "+OK" "$!"; then
 		die "bailey did not start; see $DEMO_DIR/bailey.log"
