@@ -87,6 +87,9 @@ struct pbsd {
 
 static volatile sig_atomic_t pbsd_quit;
 static volatile sig_atomic_t pbsd_hup;
+/* TERM, INT and HUP are blocked except inside ppoll(), so one that comes
+ * between the loop's check and the wait cannot be slept through. */
+static sigset_t pbsd_waitmask;
 
 static void
 pbsd_sighandler(int sig)
@@ -810,6 +813,8 @@ pbsd_loop(struct pbsd *p)
 	struct pollfd	pfd[4];
 	int64_t		now;
 	nfds_t		nfds;
+	struct timespec	ts;
+	int64_t		wait_ms;
 	int		i;
 
 	while (!pbsd_quit) {
@@ -826,7 +831,10 @@ pbsd_loop(struct pbsd *p)
 		nfds = 4;
 		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
 		pfd[3].revents = 0;
-		if (poll(pfd, nfds, pbsd_poll_timeout(p, now)) == -1) {
+		wait_ms = pbsd_poll_timeout(p, now);
+		ts.tv_sec = (time_t)(wait_ms / 1000);
+		ts.tv_nsec = (long)(wait_ms % 1000) * 1000000L;
+		if (ppoll(pfd, nfds, &ts, &pbsd_waitmask) == -1) {
 			if (errno == EINTR) {
 				continue;
 			}
@@ -875,6 +883,7 @@ static void
 pbsd_setup_signals(void)
 {
 	struct sigaction	sa;
+	sigset_t		set;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -887,6 +896,13 @@ pbsd_setup_signals(void)
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1) {
 		fatal("sigaction");
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &pbsd_waitmask) == -1) {
+		fatal("sigprocmask");
 	}
 }
 

@@ -594,8 +594,9 @@ int
 pbsd_nft_start(const struct pbsd_nft_conf *conf, uid_t uid, gid_t gid,
     pid_t *pid_r)
 {
-	int	sv[2];
-	pid_t	pid;
+	sigset_t	set;
+	int		sv[2];
+	pid_t		pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		fatal("nft: socketpair");
@@ -608,6 +609,10 @@ pbsd_nft_start(const struct pbsd_nft_conf *conf, uid_t uid, gid_t gid,
 		(void)signal(SIGTERM, SIG_DFL);
 		(void)signal(SIGINT, SIG_IGN);
 		(void)signal(SIGHUP, SIG_IGN);
+		/* pbsd blocks TERM outside its ppoll(); the helper must not
+		 * inherit that, or PDEATHSIG would never reach it. */
+		sigemptyset(&set);
+		(void)sigprocmask(SIG_SETMASK, &set, NULL);
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		pbsd_nft_main(conf, sv[1], uid, gid);
 	}
