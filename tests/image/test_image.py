@@ -188,7 +188,12 @@ def tls(workdir):
 def appliance(image, workdir, dovecot, blocked, tls):
     guest = (143, 110, 1143, 993, 995)
     fwd = {free_port(): g for g in guest}
+    # user@host is on for exactly the blocked listener: the policy lets
+    # bailey try it, the firewall must not.
     cfg = make_config(os.path.join(workdir, "good"), *dovecot, tls["dir"],
+                      bailey_extra="policy user-host on\nallow host *\n"
+                      "allow net 10.0.2.2/32\nallow port %d\n"
+                      % blocked.getsockname()[1],
                       blocked_port=blocked.getsockname()[1])
     app = image_run.Appliance(TEST_IMAGE, cfg, fwd)
     app.ports = {g: h for h, g in fwd.items()}
@@ -257,6 +262,34 @@ def test_pop3_retrieval_and_outbound_filter(appliance, blocked):
     # The dialer's debug line for the refused attempt.
     appliance.wait_for(r"connect 10\.0\.2\.2:%d: "
                        % blocked.getsockname()[1], 1)
+
+
+def test_user_host_the_policy_allows_but_the_firewall_does_not(appliance,
+                                                              blocked):
+    """demo@10.0.2.2:PORT passes bailey's destination policy (allow net
+    10.0.2.2/32, allow port PORT), so the dialer tries it; the ruleset's
+    output chain drops it: a clean NO, and the host listener never sees
+    a connection.  A normal login works afterwards."""
+    appliance.wait_for(image_run.READY_RE, BOOT_TIMEOUT)
+    port = blocked.getsockname()[1]
+    i0 = len(appliance.lines)
+    m = imaplib.IMAP4("127.0.0.1", appliance.ports[143], timeout=60)
+    try:
+        with pytest.raises(imaplib.IMAP4.error):
+            m.login("demo@10.0.2.2:%d" % port, "demo")
+    finally:
+        m.logout()
+    # The dialer did try (the policy allowed it) ...
+    appliance.wait_for(r"connect 10\.0\.2\.2:%d: " % port, 10, i0)
+    # ... and nothing reached the host.
+    try:
+        conn, peer = blocked.accept()
+        conn.close()
+        pytest.fail("user@host reached a destination the firewall does "
+                    "not allow (from %s:%d)" % peer)
+    except BlockingIOError:
+        pass
+    assert b"Message-ID: <demo-" in imap_fetch(appliance.ports[143])
 
 
 def test_port_not_in_ruleset_is_closed(appliance):
