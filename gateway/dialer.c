@@ -50,6 +50,11 @@ struct dial {
 static struct ev_io	 dialer_io;
 static struct dial	*dials;
 static struct dial	*graveyard;
+/* Finished dials kept for reuse: a struct dial is 8 KiB, and freeing
+ * and allocating one per login moved the heap top (brk) every time. */
+#define DIAL_CACHE_MAX	64
+static struct dial	*dial_cache;
+static unsigned		 ndial_cache;
 static unsigned		 ndials;
 static int		 draining;
 
@@ -118,7 +123,13 @@ dial_reap(void)
 
 	while ((d = graveyard) != NULL) {
 		graveyard = d->next;
-		free(d);
+		if (ndial_cache < DIAL_CACHE_MAX) {
+			d->next = dial_cache;
+			dial_cache = d;
+			ndial_cache++;
+		} else {
+			free(d);
+		}
 	}
 	if (draining && ndials == 0 && !chan_pending(&parent_chan)) {
 		exit(0);
@@ -164,6 +175,26 @@ dial_timeout(struct ev_timer *t)
 	log_debug("connect %s:%u: timed out", d->cands[d->cur].host,
 	    d->cands[d->cur].port);
 	dial_fail_addr(d);
+}
+
+/*
+ * A second connect() right after EINPROGRESS: on loopback (and to a
+ * near host) the handshake is often done by then, which saves an epoll
+ * registration and a loop round per login.  1 connected, 0 still in
+ * progress (errno EINPROGRESS or EALREADY), -1 failed (errno set).
+ */
+static int
+dial_connected(struct dial *d, const struct addrinfo *a)
+{
+	if (connect(d->fd, a->ai_addr, a->ai_addrlen) == 0 ||
+	    errno == EISCONN) {
+		return 1;
+	}
+	if (errno == EALREADY || errno == EINPROGRESS) {
+		errno = EINPROGRESS;
+		return 0;
+	}
+	return -1;
 }
 
 static int
@@ -246,7 +277,11 @@ dial_next_addr(struct dial *d)
 			dial_done(d, CONNECT_OK);
 			return;
 		}
-		if (errno == EINPROGRESS) {
+		if (errno == EINPROGRESS && dial_connected(d, a) == 1) {
+			dial_done(d, CONNECT_OK);
+			return;
+		}
+		if (errno == EINPROGRESS || errno == EALREADY) {
 			ev_io_set(&d->io, d->fd, EPOLLOUT, dial_writable, d);
 			ev_timer_add(&d->timer, d->timeout);
 			return;
@@ -265,7 +300,11 @@ dialer_request(struct msg_in *in)
 	struct dial	*d;
 	unsigned	 i;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
+	if ((d = dial_cache) != NULL) {
+		dial_cache = d->next;
+		ndial_cache--;
+		memset(d, 0, sizeof(*d));
+	} else if ((d = calloc(1, sizeof(*d))) == NULL) {
 		fatal("calloc");
 	}
 	d->fd = -1;

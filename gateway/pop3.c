@@ -38,6 +38,22 @@ enum pop3_bstate {
 #define PB_CAP_SASL_PLAIN	0x01
 #define PB_CAP_XCLIENT		0x02
 
+/*
+ * What a configured backend's CAPA said (SASL PLAIN, XCLIENT), per server
+ * and TLS state, reused for POP3_CAPA_TTL_MS: one backend round trip
+ * less per login.  A failed backend login forgets the entry, so a backend
+ * whose capabilities changed is asked again on the next login.  Map
+ * destinations are always asked.
+ */
+#define POP3_CAPA_TTL_MS	60000
+
+struct pop3_capcache {
+	uint64_t	until;		/* ev_now() ms; 0 = empty */
+	int		bcaps;
+};
+
+static struct pop3_capcache pop3_capcache[CONF_MAX_SERVERS][2];
+
 struct pop3_cmdent {
 	const char	*verb;
 	void		(*run)(struct session *, const struct pop3_cmd *);
@@ -312,9 +328,31 @@ pop3_client_input(struct session *s)
 
 /* ---- backend side ------------------------------------------------- */
 
+static struct pop3_capcache *
+pop3_capcache_slot(const struct session *s)
+{
+	if (s->pl->bserver >= bconf->nservers ||
+	    s->pl->bserver >= CONF_MAX_SERVERS) {
+		return NULL;
+	}
+	return &pop3_capcache[s->pl->bserver][s->b.tls != NULL];
+}
+
+static void
+pop3_capcache_forget(const struct session *s)
+{
+	struct pop3_capcache	*c;
+
+	if (s->pl != NULL && s->b.fd != -1 &&
+	    (c = pop3_capcache_slot(s)) != NULL) {
+		c->until = 0;
+	}
+}
+
 static void
 pop3_login_failed(struct session *s, int auth)
 {
+	pop3_capcache_forget(s);
 	session_backend_drop(s);
 	creds_clear(&s->pl->creds);
 	s->pl->have_user = 0;
@@ -390,7 +428,14 @@ pop3_send_credentials(struct session *s)
 static void
 pop3_capa_done(struct session *s)
 {
-	char	line[128];
+	char			 line[128];
+	struct pop3_capcache	*c;
+
+	if (s->pl->bstate == PB_CAPA_LIST &&
+	    (c = pop3_capcache_slot(s)) != NULL) {
+		c->bcaps = s->pl->bcaps & (PB_CAP_SASL_PLAIN | PB_CAP_XCLIENT);
+		c->until = ev_now() + POP3_CAPA_TTL_MS;
+	}
 
 	if (tlsctx_backend(s->pl->bserver)->forward != FORWARD_XCLIENT ||
 	    !(s->pl->bcaps & PB_CAP_XCLIENT)) {
@@ -402,6 +447,22 @@ pop3_capa_done(struct session *s)
 	    s->caddr, s->cport);
 	s->pl->bstate = PB_XCLIENT;
 	session_backend_write(s, line, strlen(line));
+}
+
+/* CAPA, or what it said a moment ago. */
+static void
+pop3_capa(struct session *s)
+{
+	struct pop3_capcache	*c = pop3_capcache_slot(s);
+
+	if (c != NULL && c->until != 0 && ev_now() < c->until) {
+		s->pl->bcaps |= c->bcaps;
+		s->pl->bstate = PB_CAPA;
+		pop3_capa_done(s);
+		return;
+	}
+	session_backend_write(s, "CAPA\r\n", 6);
+	s->pl->bstate = PB_CAPA;
 }
 
 static void
@@ -451,8 +512,7 @@ pop3_backend_line(struct session *s, struct span line)
 			s->pl->bstate = PB_STLS;
 			return;
 		}
-		session_backend_write(s, "CAPA\r\n", 6);
-		s->pl->bstate = PB_CAPA;
+		pop3_capa(s);
 		return;
 	case PB_STLS:
 		if (r != POP3_RESP_OK) {
@@ -510,8 +570,7 @@ static void
 pop3_backend_tls_done(struct session *s)
 {
 	if (s->pl->bstate == PB_STLS_HS) {
-		session_backend_write(s, "CAPA\r\n", 6);
-		s->pl->bstate = PB_CAPA;
+		pop3_capa(s);
 	}
 }
 

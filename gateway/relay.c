@@ -26,6 +26,11 @@
 #define RELAY_PIPE_SIZE	(256 * 1024)
 #define RELAY_ROUNDS	8
 #define RELAY_COPY_MAX	(64 * 1024)
+/* Empty pipes kept for the next session (each: 2 fds, no pages). */
+#define RELAY_POOL_MAX	128
+
+static int	relay_pool[RELAY_POOL_MAX][2];
+static size_t	relay_npool;
 
 static int
 dir_src(const struct session *s, int d)
@@ -241,6 +246,12 @@ relay_pump(struct session *s, int d)
 		rd->pending += (size_t)n;
 		*dir_count(s, d) += (uint64_t)n;
 		s->last_active = ev_now();
+		/* A short read emptied the socket: no EAGAIN round trip to
+		 * learn it (epoll is level-triggered and says when there is
+		 * more), unless the peer hung up and EOF is next. */
+		if ((size_t)n < RELAY_PIPE_SIZE && !rd->src_hup) {
+			break;
+		}
 	}
 	/* What the last round read must not wait in the pipe for more
 	 * input that may never come (the backend may be waiting for us). */
@@ -253,7 +264,11 @@ relay_pump(struct session *s, int d)
 		return 0;
 	}
 	if (!rd->dst_shut) {
-		(void)shutdown(dir_dst(s, d), SHUT_WR);
+		/* The backend's end, all sent: relay_step() closes the
+		 * client now, and close() sends the FIN itself. */
+		if (!(d == DIR_B2C && buf_len(&s->cout) == 0)) {
+			(void)shutdown(dir_dst(s, d), SHUT_WR);
+		}
 		rd->dst_shut = 1;
 	}
 	return 0;
@@ -266,13 +281,13 @@ relay_events(struct session *s)
 	uint32_t	  ce = 0, be = 0;
 
 	if (c2b->want_src) {
-		ce |= c2b->src_wants_write ? EPOLLOUT : EPOLLIN;
+		ce |= c2b->src_wants_write ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
 	}
 	if (b2c->want_dst) {
 		ce |= EPOLLOUT;
 	}
 	if (b2c->want_src) {
-		be |= b2c->src_wants_write ? EPOLLOUT : EPOLLIN;
+		be |= b2c->src_wants_write ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
 	}
 	if (c2b->want_dst) {
 		be |= EPOLLOUT;
@@ -283,17 +298,32 @@ relay_events(struct session *s)
 	}
 }
 
+/* Which directions an event can move: its fd as source (readable) or,
+ * when writable, both (a destination, or a TLS source that writes). */
+#define RELAY_C2B	(1 << DIR_C2B)
+#define RELAY_B2C	(1 << DIR_B2C)
+#define RELAY_BOTH	(RELAY_C2B | RELAY_B2C)
+
+static int
+relay_dirs(const struct session *s, int src_dir, uint32_t revents)
+{
+	if (relay_copy_mode(s) || (revents & (EPOLLOUT | EPOLLERR))) {
+		return RELAY_BOTH;
+	}
+	return 1 << src_dir;
+}
+
 static void
-relay_step(struct session *s)
+relay_step(struct session *s, int dirs)
 {
 	struct relay_dir *c2b = &s->dir[DIR_C2B], *b2c = &s->dir[DIR_B2C];
 
-	if (!(b2c->src_eof && c2b->src_eof) && s->bio.active &&
-	    relay_pump(s, DIR_C2B) == -1) {
+	if ((dirs & RELAY_C2B) && !(b2c->src_eof && c2b->src_eof) &&
+	    s->bio.active && relay_pump(s, DIR_C2B) == -1) {
 		session_close(s, "backend-write-error");
 		return;
 	}
-	if (relay_pump(s, DIR_B2C) == -1) {
+	if ((dirs & RELAY_B2C) && relay_pump(s, DIR_B2C) == -1) {
 		session_close(s, "client-write-error");
 		return;
 	}
@@ -318,19 +348,27 @@ relay_client_event(struct session *s, uint32_t revents)
 		session_close(s, "client-eof");
 		return;
 	}
-	relay_step(s);
+	s->dir[DIR_C2B].src_hup = (revents & EPOLLRDHUP) != 0;
+	relay_step(s, relay_dirs(s, DIR_C2B, revents));
 }
 
 void
 relay_backend_event(struct session *s, uint32_t revents)
 {
-	(void)revents;
-	relay_step(s);
+	s->dir[DIR_B2C].src_hup = (revents & (EPOLLRDHUP | EPOLLHUP)) != 0;
+	relay_step(s, relay_dirs(s, DIR_B2C, revents));
 }
 
 static int
 relay_pipe(struct relay_dir *rd)
 {
+	if (relay_npool > 0) {
+		relay_npool--;
+		rd->pipe[0] = relay_pool[relay_npool][0];
+		rd->pipe[1] = relay_pool[relay_npool][1];
+		rd->pending = 0;
+		return 0;
+	}
 	if (pipe2(rd->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
 		log_warn("pipe2");
 		return -1;
@@ -384,13 +422,39 @@ relay_start(struct session *s)
 		session_close(s, "internal-error");
 		return;
 	}
-	relay_step(s);
+	relay_step(s, RELAY_BOTH);
+}
+
+/*
+ * A pipe goes back to the pool only when it is known to be empty: every
+ * byte spliced into it was spliced out (pending counts exactly what the
+ * kernel reported moved), so no session ever sees another's bytes.
+ */
+static void
+relay_pipe_put(struct relay_dir *rd)
+{
+	int	i;
+
+	if (rd->pipe[0] != -1 && rd->pipe[1] != -1 && rd->pending == 0 &&
+	    relay_npool < RELAY_POOL_MAX) {
+		relay_pool[relay_npool][0] = rd->pipe[0];
+		relay_pool[relay_npool][1] = rd->pipe[1];
+		relay_npool++;
+		rd->pipe[0] = rd->pipe[1] = -1;
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if (rd->pipe[i] != -1) {
+			close(rd->pipe[i]);
+			rd->pipe[i] = -1;
+		}
+	}
 }
 
 void
 relay_free(struct session *s)
 {
-	int	d, i;
+	int	d;
 
 	if (s->cf != NULL) {
 		capfilter_free(s->cf);
@@ -400,11 +464,6 @@ relay_free(struct session *s)
 	for (d = 0; d < 2; d++) {
 		buf_release(&s->dir[d].copy);
 		buf_release(&s->dir[d].raw);
-		for (i = 0; i < 2; i++) {
-			if (s->dir[d].pipe[i] != -1) {
-				close(s->dir[d].pipe[i]);
-				s->dir[d].pipe[i] = -1;
-			}
-		}
+		relay_pipe_put(&s->dir[d]);
 	}
 }

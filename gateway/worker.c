@@ -34,6 +34,7 @@
 struct listener {
 	struct ev_io		 io;
 	int			 fd;
+	int			 nodelay;	/* accepted sockets inherit it */
 	const struct listen_conf *lc;
 };
 
@@ -259,7 +260,10 @@ worker_accept_one(struct listener *l, int fd, struct sockaddr_storage *ss,
 	int		 on = 1;
 	const char	*bye;
 
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (!l->nodelay) {
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on));
+	}
 	if (l->lc->tls != TLS_MODE_NONE) {
 		tlsctx_tickets(sb);
 	}
@@ -420,6 +424,7 @@ void
 worker_main(unsigned index, int slot)
 {
 	size_t	i;
+	int	on = 1;
 
 	worker_index = index;
 	worker_slot = slot;
@@ -440,6 +445,10 @@ worker_main(unsigned index, int slot)
 	for (i = 0; i < nlisteners; i++) {
 		listeners[i].fd = FD_LISTEN_BASE + (int)i;
 		listeners[i].lc = &bconf->listeners[i];
+		/* Set once on the listener, TCP_NODELAY is inherited by
+		 * every accepted socket: no setsockopt() per connection. */
+		listeners[i].nodelay = setsockopt(listeners[i].fd,
+		    IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0;
 		ev_io_set(&listeners[i].io, listeners[i].fd,
 		    EPOLLIN | EPOLLEXCLUSIVE, worker_accept, &listeners[i]);
 	}
