@@ -1711,9 +1711,6 @@ config_read_file(const char *path, char **text_r, size_t *len_r)
 {
 	struct buf	 b;
 	struct stat	 st;
-	uint8_t		*dst;
-	size_t		 room;
-	ssize_t		 n;
 	char		*text;
 	int		 fd, rv = -1;
 
@@ -1730,24 +1727,14 @@ config_read_file(const char *path, char **text_r, size_t *len_r)
 		log_warnx("%s: not a regular file", path);
 		goto out_close_fd;
 	}
-	for (;;) {
-		if (buf_reserve(&b, 65536, &dst, &room) == -1) {
+	if (buf_read_all(&b, fd, 65536) == -1) {
+		if (errno == EFBIG) {
 			log_warnx("%s: larger than %d bytes", path,
 			    CONF_MAX_FILE);
-			goto out_release;
-		}
-		n = read(fd, dst, room);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1) {
+		} else {
 			log_warn("%s: read", path);
-			goto out_release;
 		}
-		if (n == 0) {
-			break;
-		}
-		buf_commit(&b, (size_t)n);
+		goto out_release;
 	}
 	if (buf_len(&b) > CONF_MAX_FILE) {
 		log_warnx("%s: larger than %d bytes", path, CONF_MAX_FILE);

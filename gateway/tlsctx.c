@@ -136,21 +136,6 @@ tlsctx_keyholder_channel(int fd)
 	set_nonblock(FD_KEYHOLDER);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 static void
 tlsctx_server(enum proto proto)
 {
@@ -212,8 +197,8 @@ tlsctx_client_new(const struct backend_tls *bt)
 	}
 	if (bt->pin[0] != '\0') {
 		for (i = 0; i < TLS_PIN_LEN; i++) {
-			pin[i] = (uint8_t)(hexval(bt->pin[2 * i]) << 4 |
-			    hexval(bt->pin[2 * i + 1]));
+			pin[i] = (uint8_t)(hex_digit((uint8_t)bt->pin[2 * i])
+			    << 4 | hex_digit((uint8_t)bt->pin[2 * i + 1]));
 		}
 		o.spki_sha256 = pin;
 	}

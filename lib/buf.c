@@ -5,10 +5,12 @@
  * only file that does pointer arithmetic on wire bytes; everything else goes
  * through these checked accessors.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
@@ -107,6 +109,32 @@ buf_reserve(struct buf *b, size_t want, uint8_t **p_r, size_t *room_r)
 	*p_r = b->data + b->off + b->len;
 	*room_r = room;
 	return 0;
+}
+
+int
+buf_read_all(struct buf *b, int fd, size_t chunk)
+{
+	uint8_t	*dst;
+	size_t	 room;
+	ssize_t	 n;
+
+	for (;;) {
+		if (buf_reserve(b, chunk, &dst, &room) == -1) {
+			errno = EFBIG;
+			return -1;
+		}
+		n = read(fd, dst, room);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1) {
+			return -1;
+		}
+		if (n == 0) {
+			return 0;
+		}
+		buf_commit(b, (size_t)n);
+	}
 }
 
 void
@@ -429,6 +457,21 @@ parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *v_r,
 	}
 	*v_r = v;
 	return 0;
+}
+
+int
+hex_digit(uint8_t c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
 }
 
 static int

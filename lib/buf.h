@@ -49,6 +49,12 @@ int	 buf_addf(struct buf *, const char *, ...)
  * when the buffer is full.  Follow with buf_commit(n) after filling n.
  */
 int	 buf_reserve(struct buf *, size_t want, uint8_t **p_r, size_t *room_r);
+/*
+ * Appends what fd gives until EOF, in reads of at most chunk bytes.  0, or
+ * -1 with errno: EFBIG when the buffer's maximum is reached first, else
+ * read(2)'s error.
+ */
+int	 buf_read_all(struct buf *, int fd, size_t chunk);
 void	 buf_commit(struct buf *, size_t n);
 /* Drops n bytes from the head.  Releases storage when it becomes empty. */
 void	 buf_consume(struct buf *, size_t n);
@@ -102,6 +108,8 @@ int	 span_parse_uint(struct span, uint64_t min, uint64_t max,
  * returns 0 and the length in *len_r, -1 on bad input or if it won't fit.
  */
 int	 b64_decode(struct span, uint8_t *dst, size_t dstsz, size_t *len_r);
+/* The value of a hexadecimal digit (either case), or -1. */
+int	 hex_digit(uint8_t);
 /* Encodes; returns 0 or -1 if dst (including the NUL) is too small. */
 int	 b64_encode(const uint8_t *, size_t, char *dst, size_t dstsz);
 

@@ -74,28 +74,15 @@ pbsctl_reply(int fd)
 {
 	struct buf	 b;
 	struct span	 s, first;
-	uint8_t		*dst;
-	size_t		 room;
-	ssize_t		 n;
 	long		 lf;
 	int		 rv = 1;
 
 	buf_init(&b, PBSD_CTL_MAX_REPLY);
-	for (;;) {
-		if (buf_reserve(&b, 65536, &dst, &room) == -1) {
+	if (buf_read_all(&b, fd, 65536) == -1) {
+		if (errno == EFBIG) {
 			fatalx("reply too long");
 		}
-		n = read(fd, dst, room);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1) {
-			fatal("read");
-		}
-		if (n == 0) {
-			break;
-		}
-		buf_commit(&b, (size_t)n);
+		fatal("read");
 	}
 	s = buf_span(&b);
 	if ((lf = span_find(s, 0, '\n')) < 0) {

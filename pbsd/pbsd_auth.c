@@ -98,21 +98,6 @@ pbsd_auth_key_set(struct pbsd_auth_key *k, const uint8_t *p, size_t len,
 	return 0;
 }
 
-static int
-pbsd_auth_hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* UNTRUSTED (a root-owned file, still bounded): hex key text. */
 int
 pbsd_auth_key_parse(struct span text, struct pbsd_auth_key *k,
@@ -126,7 +111,7 @@ pbsd_auth_key_parse(struct span text, struct pbsd_auth_key *k,
 	memset(k, 0, sizeof(*k));
 	for (i = 0; i < text.len; i++) {
 		c = span_byte(text, i);
-		if ((v = pbsd_auth_hexval(c)) == -1) {
+		if ((v = hex_digit(c)) == -1) {
 			break;
 		}
 		if (ndig / 2 >= sizeof(raw)) {

@@ -783,9 +783,6 @@ pbsd_conf_load(struct pbsd_conf *c, const char *path, const char **errstr_r,
     size_t *line_r)
 {
 	struct buf	 b;
-	uint8_t		*dst;
-	size_t		 room;
-	ssize_t		 n;
 	int		 fd, rv = -1;
 
 	*line_r = 0;
@@ -794,23 +791,10 @@ pbsd_conf_load(struct pbsd_conf *c, const char *path, const char **errstr_r,
 		*errstr_r = strerror(errno);
 		return -1;
 	}
-	for (;;) {
-		if (buf_reserve(&b, 4096, &dst, &room) == -1) {
-			*errstr_r = "file too large";
-			goto out;
-		}
-		n = read(fd, dst, room);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1) {
-			*errstr_r = strerror(errno);
-			goto out;
-		}
-		if (n == 0) {
-			break;
-		}
-		buf_commit(&b, (size_t)n);
+	if (buf_read_all(&b, fd, 4096) == -1) {
+		*errstr_r = errno == EFBIG ? "file too large" :
+		    strerror(errno);
+		goto out;
 	}
 	rv = pbsd_conf_parse(c, buf_ptr(&b), buf_len(&b), errstr_r, line_r);
 out:

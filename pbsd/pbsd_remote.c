@@ -58,9 +58,6 @@ pbsd_remote_key_load(const char *path, uid_t owner_uid,
 	static char	 msg[160];
 	struct buf	 b;
 	struct stat	 st;
-	uint8_t		*dst;
-	size_t		 room;
-	ssize_t		 n;
 	int		 fd, rv = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
@@ -91,23 +88,10 @@ pbsd_remote_key_load(const char *path, uid_t owner_uid,
 		*errstr_r = msg;
 		goto out;
 	}
-	for (;;) {
-		if (buf_reserve(&b, 512, &dst, &room) == -1) {
-			*errstr_r = "key file too large";
-			goto out;
-		}
-		n = read(fd, dst, room);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1) {
-			*errstr_r = strerror(errno);
-			goto out;
-		}
-		if (n == 0) {
-			break;
-		}
-		buf_commit(&b, (size_t)n);
+	if (buf_read_all(&b, fd, 512) == -1) {
+		*errstr_r = errno == EFBIG ? "key file too large" :
+		    strerror(errno);
+		goto out;
 	}
 	rv = pbsd_auth_key_parse(buf_span(&b), k, errstr_r);
 out:

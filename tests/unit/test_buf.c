@@ -4,8 +4,10 @@
  * Unit tests for lib/buf.c: bounds, lazy allocation, lines, spans,
  * numbers and base64.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "harness.h"
@@ -200,7 +202,73 @@ test_log_escape(void)
 	T_ASSERT(strstr(out, "...") != NULL);
 }
 
+static void
+test_hex_digit(void)
+{
+	const char	*hex = "0123456789abcdef", *HEX = "0123456789ABCDEF";
+	int		 c, want;
+
+	for (c = 0; c < 256; c++) {
+		want = -1;
+		if (c != 0 && strchr(hex, c) != NULL) {
+			want = (int)(strchr(hex, c) - hex);
+		} else if (c != 0 && strchr(HEX, c) != NULL) {
+			want = (int)(strchr(HEX, c) - HEX);
+		}
+		T_EQ_INT(hex_digit((uint8_t)c), want);
+	}
+}
+
+/* Reads a pipe holding n bytes (then EOF) into a buffer of maximum max. */
+static int
+read_all_pipe(size_t n, size_t max, size_t chunk, struct buf *b)
+{
+	char	data[64];
+	int	p[2], rv;
+
+	memset(data, 'x', sizeof(data));
+	T_ASSERT(n <= sizeof(data) && pipe(p) == 0);
+	T_ASSERT(write(p[1], data, n) == (ssize_t)n);
+	close(p[1]);
+	buf_init(b, max);
+	rv = buf_read_all(b, p[0], chunk);
+	close(p[0]);
+	return rv;
+}
+
+static void
+test_read_all(void)
+{
+	struct buf	b;
+
+	/* Whole, in 1-byte and 7-byte reads; below the maximum. */
+	T_EQ_INT(read_all_pipe(40, 100, 1, &b), 0);
+	T_EQ_INT((int)buf_len(&b), 40);
+	buf_release(&b);
+	T_EQ_INT(read_all_pipe(40, 41, 7, &b), 0);
+	T_EQ_INT((int)buf_len(&b), 40);
+	buf_release(&b);
+	T_EQ_INT(read_all_pipe(0, 10, 4, &b), 0);
+	T_EQ_INT((int)buf_len(&b), 0);
+	buf_release(&b);
+	/* At the maximum: full before EOF is seen, so EFBIG (callers size
+	 * the buffer one past what they accept). */
+	T_EQ_INT(read_all_pipe(40, 40, 8, &b), -1);
+	T_EQ_INT(errno, EFBIG);
+	buf_release(&b);
+	T_EQ_INT(read_all_pipe(41, 40, 8, &b), -1);
+	T_EQ_INT(errno, EFBIG);
+	buf_release(&b);
+	/* A read error is passed on. */
+	buf_init(&b, 10);
+	T_EQ_INT(buf_read_all(&b, -1, 4), -1);
+	T_EQ_INT(errno, EBADF);
+	buf_release(&b);
+}
+
 static const struct harness_case cases[] = {
+	{ "hex_digit", test_hex_digit },
+	{ "read_all", test_read_all },
 	{ "add_max", test_add_max },
 	{ "reserve_commit", test_reserve_commit },
 	{ "addf", test_addf },
