@@ -383,6 +383,15 @@ service pop3-login {{
         self.stop()
 
 
+class TrustingDovecot(Dovecot):
+    """A Dovecot that trusts 127.0.0.1 (login_trusted_networks), so it
+    takes the client address a proxy forwards (ID, XCLIENT, PROXY)."""
+
+    def _config_text(self):
+        return (super()._config_text() +
+                "\nlogin_trusted_networks = 127.0.0.1/32\n")
+
+
 def _main(argv):
     ap = argparse.ArgumentParser(prog="dovecot.py")
     sub = ap.add_subparsers(dest="cmd", required=True)

@@ -62,6 +62,30 @@ def make_tmpdir(prefix):
     return d
 
 
+def tmp_root(prefix):
+    """Body of a module fixture: a make_tmpdir(prefix), removed afterwards
+    unless BAILEY_E2E_KEEP is set (use: yield from tmp_root(...))."""
+    d = make_tmpdir(prefix)
+    yield d
+    if not os.environ.get("BAILEY_E2E_KEEP"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def pbsd_factory(root):
+    """Body of a fixture: make(name, start=True, **kw) -> a Pbsd in
+    root/name (started unless start=False); every one is closed at the
+    end (use: yield from pbsd_factory(root))."""
+    made = []
+
+    def make(name, start=True, **kw):
+        p = Pbsd(os.path.join(root, name), **kw)
+        made.append(p)
+        return p.start() if start else p
+    yield make
+    for p in made:
+        p.close()
+
+
 def default_allow_uid():
     """Root (the tests send events themselves) and bailey's parent, which
     runs as _bailey once sandboxed (docs/sandbox.md); by number, so pbsd

@@ -13,17 +13,11 @@ import tempfile
 import pytest
 
 from bailey_harness import HOST, free_port
-from dovecot import Dovecot
+from dovecot import TrustingDovecot
 from rawclient import wait_for
 
 CLIENT_IP = "127.0.0.5"         # not bailey's own 127.0.0.1
 USER, PASS = "fwduser", "Fwd-pass-1"
-
-
-class TrustingDovecot(Dovecot):
-    def _config_text(self):
-        return (super()._config_text() +
-                "\nlogin_trusted_networks = 127.0.0.1/32\n")
 
 
 @pytest.fixture(scope="module")

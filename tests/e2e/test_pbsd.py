@@ -18,8 +18,8 @@ import time
 import pytest
 
 from pbsd_fixtures import (EV_LOGIN_OK, EV_LOGOUT, EV_SESSION_ALIVE, Pbsd,
-                           Postfix, binpath, db_verify, make_tmpdir,
-                           postmap_dump, postmap_q, record)
+                           Postfix, binpath, db_verify, pbsd_factory,
+                           postmap_dump, postmap_q, record, tmp_root)
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("postfix") is None or
@@ -29,24 +29,13 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def root():
-    d = make_tmpdir("pbsd-e2e.")
-    yield d
-    if not os.environ.get("BAILEY_E2E_KEEP"):
-        shutil.rmtree(d, ignore_errors=True)
+    yield from tmp_root("pbsd-e2e.")
 
 
 @pytest.fixture
 def pbsds(root):
     """Factory: pbsds(name, **kw) -> started Pbsd in root/name."""
-    made = []
-
-    def make(name, start=True, **kw):
-        p = Pbsd(os.path.join(root, name), **kw)
-        made.append(p)
-        return p.start() if start else p
-    yield make
-    for p in made:
-        p.close()
+    yield from pbsd_factory(root)
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from dovecot import Dovecot  # noqa: E402
-from pbsd_fixtures import Pbsd, free_port, make_tmpdir, postmap_q  # noqa: E402
+from pbsd_fixtures import Pbsd, free_port, postmap_q, tmp_root  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("postmap") is None or
@@ -100,10 +100,7 @@ def pop3_login(port, source, password=PASSWORD):
 
 @pytest.fixture(scope="module")
 def root():
-    d = make_tmpdir("pbsd-logtail.")
-    yield d
-    if not os.environ.get("BAILEY_E2E_KEEP"):
-        shutil.rmtree(d, ignore_errors=True)
+    yield from tmp_root("pbsd-logtail.")
 
 
 @pytest.fixture(scope="module")

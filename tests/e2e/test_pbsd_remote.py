@@ -24,8 +24,9 @@ import time
 
 import pytest
 
-from pbsd_fixtures import (EV_LOGIN_OK, EV_LOGOUT, EV_SESSION_ALIVE, Pbsd,
-                           binpath, make_tmpdir, postmap_q, record)
+from pbsd_fixtures import (EV_LOGIN_OK, EV_LOGOUT, EV_SESSION_ALIVE,
+                           binpath, pbsd_factory, postmap_q, record,
+                           tmp_root)
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("postmap") is None,
@@ -100,23 +101,12 @@ def inet_socket_inodes(pid):
 
 @pytest.fixture(scope="module")
 def root():
-    d = make_tmpdir("pbsd-remote.")
-    yield d
-    if not os.environ.get("BAILEY_E2E_KEEP"):
-        shutil.rmtree(d, ignore_errors=True)
+    yield from tmp_root("pbsd-remote.")
 
 
 @pytest.fixture
 def pbsds(root):
-    made = []
-
-    def make(name, start=True, **kw):
-        p = Pbsd(os.path.join(root, name), **kw)
-        made.append(p)
-        return p.start() if start else p
-    yield make
-    for p in made:
-        p.close()
+    yield from pbsd_factory(root)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ import time
 import pytest
 
 from bailey_harness import HOST, free_port
-from dovecot import Dovecot, wait_port
+from dovecot import TrustingDovecot, wait_port
 from rawclient import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -362,12 +362,6 @@ def test_per_ip_limit_counts_the_header_address(bailey_factory):
     e.sendall(v1("10.9.1.1", "10.1.2.3", sport=40002))
     assert read_line(e).startswith(b"* OK")
     e.close()
-
-
-class TrustingDovecot(Dovecot):
-    def _config_text(self):
-        return (super()._config_text() +
-                "\nlogin_trusted_networks = 127.0.0.1/32\n")
 
 
 @pytest.fixture(scope="module")
