@@ -167,8 +167,9 @@ pbsd_remote_ep_fmt(const struct pbsd_endpoint *ep, char *dst, size_t dstsz)
 	pbsd_remote_fmt(&ss, dst, dstsz);
 }
 
+/* op: EPOLL_CTL_ADD or EPOLL_CTL_MOD. */
 static void
-pbsd_remote_ep_add(struct pbsd_remote *r, int fd, uint32_t events,
+pbsd_remote_ep_ctl(struct pbsd_remote *r, int op, int fd, uint32_t events,
     uint64_t tag)
 {
 	struct epoll_event	ev;
@@ -176,21 +177,7 @@ pbsd_remote_ep_add(struct pbsd_remote *r, int fd, uint32_t events,
 	memset(&ev, 0, sizeof(ev));
 	ev.events = events;
 	ev.data.u64 = tag;
-	if (epoll_ctl(r->r_epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		fatal("epoll_ctl");
-	}
-}
-
-static void
-pbsd_remote_ep_mod(struct pbsd_remote *r, int fd, uint32_t events,
-    uint64_t tag)
-{
-	struct epoll_event	ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = tag;
-	if (epoll_ctl(r->r_epfd, EPOLL_CTL_MOD, fd, &ev) == -1) {
+	if (epoll_ctl(r->r_epfd, op, fd, &ev) == -1) {
 		fatal("epoll_ctl");
 	}
 }
@@ -255,7 +242,7 @@ pbsd_remote_fwd_connect(struct pbsd_remote *r)
 	r->r_fwd_fd = fd;
 	r->r_stats.rs_fwd_connects++;
 	if (tcp) {
-		pbsd_remote_ep_add(r, fd, EPOLLIN | EPOLLOUT,
+		pbsd_remote_ep_ctl(r, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT,
 		    PBSD_RK(PBSD_RK_FWD, 0));
 	}
 	return 0;
@@ -326,7 +313,7 @@ pbsd_remote_open(struct pbsd_remote *r, const struct pbsd_remote_conf *c,
 	for (i = 0; i < c->rc_nlisten; i++) {
 		r->r_lfd[i] = pbsd_remote_bind(&c->rc_listen[i]);
 		r->r_lproto[i] = c->rc_listen[i].ep_proto;
-		pbsd_remote_ep_add(r, r->r_lfd[i], EPOLLIN,
+		pbsd_remote_ep_ctl(r, EPOLL_CTL_ADD, r->r_lfd[i], EPOLLIN,
 		    PBSD_RK(PBSD_RK_LISTEN, i));
 		r->r_nlisten++;
 	}
@@ -553,7 +540,8 @@ pbsd_remote_accept(struct pbsd_remote *r, int lfd, int64_t now_ms)
 	buf_init(&c->rcn_in, PBSD_RK_CONN_BUF);
 	(void)snprintf(c->rcn_peer, sizeof(c->rcn_peer), "%s", peer);
 	r->r_nconns++;
-	pbsd_remote_ep_add(r, fd, EPOLLIN, PBSD_RK(PBSD_RK_CONN, i));
+	pbsd_remote_ep_ctl(r, EPOLL_CTL_ADD, fd, EPOLLIN,
+	    PBSD_RK(PBSD_RK_CONN, i));
 	log_debug("remote: connection from %s", peer);
 }
 
@@ -677,7 +665,7 @@ pbsd_remote_fwd_flush(struct pbsd_remote *r, int64_t now_ms)
 		}
 		pbsd_remote_fwd_sent(r, (size_t)n);
 	}
-	pbsd_remote_ep_mod(r, r->r_fwd_fd, EPOLLIN |
+	pbsd_remote_ep_ctl(r, EPOLL_CTL_MOD, r->r_fwd_fd, EPOLLIN |
 	    (buf_len(&r->r_fwd_out) > 0 ? EPOLLOUT : 0),
 	    PBSD_RK(PBSD_RK_FWD, 0));
 }
