@@ -142,6 +142,24 @@ init_console(void)
 	}
 }
 
+/* In a just-forked service or tool: its own session, no blocked
+ * signals (init blocks the ones it reads through signalfd), stdin from
+ * /dev/null. */
+static void
+init_child_begin(void)
+{
+	sigset_t none;
+	int fd;
+
+	setsid();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((fd = open("/dev/null", O_RDONLY)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+}
+
 /* Runs "bailey -n -f conf"; its own messages go to the console. */
 static int
 init_check_bailey(void)
@@ -261,9 +279,7 @@ init_svc_start(struct init_svc *s)
 #else
 	char *const envp[] = { "PATH=/sbin", NULL };
 #endif
-	sigset_t none;
 	pid_t pid;
-	int fd;
 
 	snprintf(name, sizeof(name), "%s", s->s_name);
 	snprintf(conf, sizeof(conf), "%s", s->s_conf);
@@ -275,13 +291,7 @@ init_svc_start(struct init_svc *s)
 		return;
 	}
 	if (pid == 0) {
-		setsid();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
-			dup2(fd, STDIN_FILENO);
-			close(fd);
-		}
+		init_child_begin();
 		if (s->s_out[1] != -1) {
 			dup2(s->s_out[1], STDOUT_FILENO);
 			dup2(s->s_out[1], STDERR_FILENO);
@@ -431,8 +441,6 @@ static void
 init_debug_tool(struct init_state *st, const char *path, char *const argv[])
 {
 	char *const envp[] = { "PATH=/sbin", NULL };
-	sigset_t none;
-	int fd;
 
 	if (st->i_tool > 0) {
 		init_log("debug: a tool is still running (pid %d)",
@@ -446,13 +454,7 @@ init_debug_tool(struct init_state *st, const char *path, char *const argv[])
 		return;
 	}
 	if (st->i_tool == 0) {
-		setsid();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
-			dup2(fd, STDIN_FILENO);
-			close(fd);
-		}
+		init_child_begin();
 		execve(path, argv, envp);
 		_exit(127);
 	}
